@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Offhost.Core.Errors;
+
+namespace Offhost.Cli;
+
+/// <summary>Runs the parsed command and turns failures into one clear line on stderr and an exit code.</summary>
+internal static class CliRunner
+{
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        try
+        {
+            return await root.Parse(args).InvokeAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("offhost: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (UserFacingException e)
+        {
+            await Console.Error.WriteLineAsync($"offhost: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (CorruptStructureException e)
+        {
+            await Console.Error.WriteLineAsync($"offhost: damaged {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"offhost: I/O error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+}

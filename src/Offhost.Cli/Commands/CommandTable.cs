@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Offhost.Cli.Commands;
+
+/// <summary>Every verb of the CLI, one file each under Commands/.</summary>
+internal static class CommandTable
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return MapCommand.Create();
+    }
+}
