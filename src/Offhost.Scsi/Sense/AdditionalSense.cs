@@ -1,0 +1,53 @@
+namespace Offhost.Scsi.Sense;
+
+/// <summary>Names of the additional sense codes this product meets or reports (SPC-4 Annex F, subset).</summary>
+public static class AdditionalSense
+{
+    public static string Describe(byte asc, byte ascq) => (asc, ascq) switch
+    {
+        (0x00, 0x00) => "NO ADDITIONAL SENSE INFORMATION",
+        (0x00, 0x01) => "FILEMARK DETECTED",
+        (0x00, 0x02) => "END-OF-PARTITION/MEDIUM DETECTED",
+        (0x00, 0x04) => "BEGINNING-OF-PARTITION/MEDIUM DETECTED",
+        (0x00, 0x05) => "END-OF-DATA DETECTED",
+        (0x00, 0x16) => "OPERATION IN PROGRESS",
+        (0x04, 0x00) => "LOGICAL UNIT NOT READY, CAUSE NOT REPORTABLE",
+        (0x08, 0x04) => "UNREACHABLE COPY TARGET",
+        (0x0C, 0x00) => "WRITE ERROR",
+        (0x0D, 0x01) => "THIRD PARTY DEVICE FAILURE",
+        (0x0D, 0x02) => "COPY TARGET DEVICE NOT REACHABLE",
+        (0x0D, 0x03) => "INCORRECT COPY TARGET DEVICE TYPE",
+        (0x0D, 0x04) => "COPY TARGET DEVICE DATA UNDERRUN",
+        (0x0D, 0x05) => "COPY TARGET DEVICE DATA OVERRUN",
+        (0x11, 0x00) => "UNRECOVERED READ ERROR",
+        (0x14, 0x00) => "RECORDED ENTITY NOT FOUND",
+        (0x1A, 0x00) => "PARAMETER LIST LENGTH ERROR",
+        (0x20, 0x00) => "INVALID COMMAND OPERATION CODE",
+        (0x21, 0x00) => "LOGICAL BLOCK ADDRESS OUT OF RANGE",
+        (0x24, 0x00) => "INVALID FIELD IN CDB",
+        (0x25, 0x00) => "LOGICAL UNIT NOT SUPPORTED",
+        (0x26, 0x00) => "INVALID FIELD IN PARAMETER LIST",
+        (0x26, 0x01) => "PARAMETER NOT SUPPORTED",
+        (0x26, 0x06) => "TOO MANY TARGET DESCRIPTORS",
+        (0x26, 0x07) => "UNSUPPORTED TARGET DESCRIPTOR TYPE CODE",
+        (0x26, 0x08) => "TOO MANY SEGMENT DESCRIPTORS",
+        (0x26, 0x09) => "UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE",
+        (0x26, 0x0A) => "UNEXPECTED INEXACT SEGMENT",
+        (0x26, 0x0B) => "INLINE DATA LENGTH EXCEEDED",
+        (0x26, 0x0C) => "INVALID OPERATION FOR COPY SOURCE OR DESTINATION",
+        (0x26, 0x0D) => "COPY SEGMENT GRANULARITY VIOLATION",
+        (0x27, 0x00) => "WRITE PROTECTED",
+        (0x28, 0x00) => "NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED",
+        (0x29, 0x00) => "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED",
+        (0x30, 0x00) => "INCOMPATIBLE MEDIUM INSTALLED",
+        (0x31, 0x00) => "MEDIUM FORMAT CORRUPTED",
+        (0x3A, 0x00) => "MEDIUM NOT PRESENT",
+        (0x3B, 0x00) => "SEQUENTIAL POSITIONING ERROR",
+        (0x44, 0x00) => "INTERNAL TARGET FAILURE",
+        (0x47, 0x00) => "SCSI PARITY ERROR",
+        (0x49, 0x00) => "INVALID MESSAGE ERROR",
+        (0x4B, 0x00) => "DATA PHASE ERROR",
+        (0x55, 0x04) => "INSUFFICIENT REGISTRATION RESOURCES",
+        _ => "",
+    };
+}
