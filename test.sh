@@ -12,8 +12,8 @@ dotnet build Offhost.slnx -c Release -nologo -clp:ErrorsOnly
 results="$(pwd)/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 status=0
-dotnet test Offhost.slnx -c Release --no-build --nologo \
-  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+dotnet test --solution Offhost.slnx -c Release --no-build --no-progress \
+  --results-directory "$results" --report-xunit-trx "$@" || status=$?
 
 # One plain closing line over every test project, from the TRX files.
 python3 - "$results" "$start" <<'PY'
