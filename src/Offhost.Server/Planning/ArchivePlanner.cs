@@ -29,10 +29,16 @@ public sealed record ArchivePlanOptions
 /// the header; both run on the backup host, never on the application host.
 /// Not thread-safe; one planner per archive.
 /// </summary>
-public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, ArchivePlanOptions options)
+public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, ArchivePlanOptions options)
 {
     readonly int blockSize = volume.BlockSizeBytes;
     readonly Dictionary<ulong, string> firstPathById = [];
+    readonly List<(long Start, long End)> verbatim = [];   // device byte ranges whose blocks a file member copies as they are
+
+    /// <summary>Device byte ranges (whole blocks) that file members copy verbatim from the device, in plan order.
+    /// A volume restore writes them back from those members; everything else of the volume travels in the
+    /// volume's remainder member (<see cref="PlanVolumeRemainder"/>).</summary>
+    public IReadOnlyList<(long Start, long End)> VerbatimRanges => verbatim;
 
     /// <summary>Archive bytes planned so far: the offset of the next member.</summary>
     public long ArchiveOffsetBytes { get; private set; }
@@ -66,6 +72,57 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, Archi
         var stream = new PlannedStream("", data.Length, start, start + encoded.Layout.HeaderBytes,
             [new StoredRange(0, start + encoded.Layout.HeaderBytes, data.Length)]);
         return new PlannedMember(new MapEntry(MapEntryKind.File, path, 0) { SizeBytes = data.Length }, pax, start, encoded.Layout.TotalBytes, ops) { Streams = [stream] };
+    }
+
+    /// <summary>
+    /// The volume's remainder: a GNU sparse member <c>.offhost/volume-N.remainder</c> as large as the volume,
+    /// holding every block that no file member copied verbatim (file-system metadata, resident data, compressed
+    /// units, and, without an allocation bitmap, free space). With the file members it lets a whole volume be
+    /// restored block for block. Offsets inside it are byte offsets within the volume.
+    /// </summary>
+    public PlannedMember PlanVolumeRemainder(string path, MapTime modified)
+    {
+        long volumeStart = volume.PartitionOffsetBytes, volumeEnd = volume.PartitionOffsetBytes + volume.SizeBytes / blockSize * blockSize;
+        var covered = verbatim.OrderBy(r => r.Start).ToList();
+        var segments = new List<(long Start, long End)>();
+        long at = volumeStart;
+        foreach (var (start, end) in covered)
+        {
+            if (end <= at) continue;
+            if (start > at) segments.Add((at, Math.Min(start, volumeEnd)));
+            at = Math.Max(at, end);
+            if (at >= volumeEnd) break;
+        }
+        if (at < volumeEnd) segments.Add((at, volumeEnd));
+
+        var entry = new MapEntry(MapEntryKind.File, path, 0)
+        {
+            SizeBytes = volume.SizeBytes,
+            Modified = modified,
+            Streams = [new MapStream("", volume.SizeBytes)
+            {
+                InitializedBytes = volume.SizeBytes,
+                Extents = RemainderExtents(segments, volumeStart, volume.SizeBytes).ToArray(),
+            }],
+        };
+        var pax = new PaxEntry(options.PathPrefix + path.TrimStart('/'), PaxEntryKind.File) { Modified = modified, Mode = 0b110_000_000 };
+        var saved = verbatim.Count;
+        var member = PlanFileMember(entry, pax, entry.Streams[0], forceSparse: true);
+        verbatim.RemoveRange(saved, verbatim.Count - saved);   // the remainder is not a file member
+        return member;
+    }
+
+    IEnumerable<MapExtent> RemainderExtents(List<(long Start, long End)> segments, long volumeStart, long size)
+    {
+        long pos = 0;
+        foreach (var (start, end) in segments)
+        {
+            long off = start - volumeStart;
+            if (off > pos) yield return MapExtent.Zero(pos, off - pos);
+            yield return MapExtent.Data(off, end - start, start / blockSize, blockSize);
+            pos = end - volumeStart;
+        }
+        if (pos < size) yield return MapExtent.Zero(pos, size - pos);
     }
 
     IEnumerable<PlannedMember> PlanEntry(MapEntry entry)
@@ -157,7 +214,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, Archi
         return new PlannedMember(entry, pax, start, encoded.Layout.TotalBytes, [new InlineOp(encoded.Header)]) { Streams = streams };
     }
 
-    PlannedMember PlanFileMember(MapEntry entry, PaxEntry pax, MapStream? stream)
+    PlannedMember PlanFileMember(MapEntry entry, PaxEntry pax, MapStream? stream, bool forceSparse = false)
     {
         long start = ArchiveOffsetBytes;
         if (stream is null || stream.SizeBytes == 0)
@@ -168,7 +225,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, Archi
 
         var pieces = Pieces(stream, entry).ToList();   // data pieces in stream order; gaps read as zeros
         long zeroBytes = stream.SizeBytes - pieces.Sum(p => p.Length);
-        bool sparse = zeroBytes > options.InlineZeroLimitBytes;
+        bool sparse = forceSparse || zeroBytes > options.InlineZeroLimitBytes;
 
         PaxEntry filePax;
         if (sparse)
@@ -277,6 +334,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, Archi
                 {
                     long blocks = (take + blockSize - 1) / blockSize;
                     AddBlocks(ops, device / blockSize, blocks);
+                    verbatim.Add((device, device + blocks * blockSize));
                     emitted += blocks * blockSize;
                 }
                 else
@@ -333,6 +391,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, Archi
         if (compressedBytes > stream.CompressionUnitBytes || x.LengthBytes > stream.CompressionUnitBytes || stream.CompressionUnitBytes <= 0)
             throw new CorruptStructureException($"compressed unit of {entry.Path}", (x.Runs.Count > 0 ? x.Runs[0].Lba : 0) * blockSize,
                 $"{compressedBytes} stored bytes for a {stream.CompressionUnitBytes}-byte compression unit");
+        if (source is null) return new byte[x.LengthBytes];   // layout only: the length is what matters
         var input = new byte[compressedBytes];
         int at = 0;
         foreach (var r in x.Runs)
@@ -350,6 +409,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource source, Archi
     {
         if (s.ResidentData is ReadOnlyMemory<byte> r) return r.ToArray();
         var bytes = new byte[s.SizeBytes];
+        if (source is null) return bytes;                     // layout only
         foreach (var p in Pieces(s, entry))
         {
             if (p.Bytes is ReadOnlyMemory<byte> b) { b.Span.CopyTo(bytes.AsSpan((int)p.Offset)); continue; }
