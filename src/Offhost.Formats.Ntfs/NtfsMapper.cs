@@ -56,7 +56,6 @@ internal sealed class NtfsMapper : IVolumeMapper
         var work = new RecordWork();
         foreach (var (number, record, error) in Records(ct))
         {
-            Statistics.RecordsScanned++;
             MapEntry? entry;
             if (error is not null)
             {
@@ -105,6 +104,7 @@ internal sealed class NtfsMapper : IVolumeMapper
                 for (int i = 0; i < n; i++)
                 {
                     ulong number = (ulong)(first + i);
+                    Statistics.RecordsScanned++;
                     var rec = buffer.AsMemory(i * recordBytes, recordBytes);
                     long device = RecordDeviceOffset(number);
                     string? readError = null;
