@@ -41,6 +41,8 @@ internal readonly ref struct AttributeRecord
     /// <summary>Absolute device offset of the attribute header, for error messages.</summary>
     public long DeviceOffset { get; init; }
     public ReadOnlySpan<byte> Value { get; init; }
+    /// <summary>Absolute device offset of a resident value's first byte.</summary>
+    public long ValueDeviceOffset { get; init; }
     public long LowestVcn { get; init; }
     public long HighestVcn { get; init; }
     public ReadOnlySpan<byte> MappingPairs { get; init; }
@@ -74,7 +76,7 @@ internal readonly ref struct AttributeRecord
             return new AttributeRecord
             {
                 Type = type, IsNonResident = false, NameBytes = name, Flags = flags, OffsetInRecord = offsetInRecord,
-                DeviceOffset = deviceOffset, Value = attr.Slice(valueOffset, (int)valueLength),
+                DeviceOffset = deviceOffset, Value = attr.Slice(valueOffset, (int)valueLength), ValueDeviceOffset = deviceOffset + valueOffset,
             };
         }
 

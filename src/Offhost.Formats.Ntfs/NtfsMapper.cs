@@ -41,7 +41,7 @@ internal sealed class NtfsMapper : IVolumeMapper
     internal int AttributeListsSeen { get; private set; }
     internal IReadOnlyList<DataRun> MftRuns => mft.Runs;
 
-    long RecordDeviceOffset(ulong record) => mft.DeviceOffsetOf(mft.RecordStreamOffset(record));
+    internal long RecordDeviceOffset(ulong record) => mft.DeviceOffsetOf(mft.RecordStreamOffset(record));
 
     public IEnumerable<MapEntry> Entries(CancellationToken cancellationToken)
     {
@@ -378,8 +378,7 @@ internal sealed class NtfsMapper : IVolumeMapper
                 case AttributeType.AttributeList:
                     if (attributeList is not null)
                         CorruptStructure.Throw(FileRecord.Name(number), a.DeviceOffset, "second $ATTRIBUTE_LIST");
-                    attributeList = ReadAttributeValue(a, MaxAttributeListBytes, "$ATTRIBUTE_LIST");
-                    attributeListOffset = a.DeviceOffset;
+                    attributeList = ReadAttributeValue(a, MaxAttributeListBytes, "$ATTRIBUTE_LIST", out attributeListOffset);
                     break;
             }
         }
@@ -406,9 +405,15 @@ internal sealed class NtfsMapper : IVolumeMapper
         };
     }
 
-    byte[] ReadAttributeValue(in AttributeRecord a, int maxBytes, string what)
+    /// <summary>The value of a resident or small non-resident attribute; <paramref name="valueDeviceOffset"/> is where its
+    /// first byte lies on the device (for error messages).</summary>
+    byte[] ReadAttributeValue(in AttributeRecord a, int maxBytes, string what, out long valueDeviceOffset)
     {
-        if (!a.IsNonResident) return a.Value.ToArray();
+        if (!a.IsNonResident)
+        {
+            valueDeviceOffset = a.ValueDeviceOffset;
+            return a.Value.ToArray();
+        }
         if (a.LowestVcn != 0 || a.DataSizeBytes > maxBytes)
             CorruptStructure.Throw(what, a.DeviceOffset, $"non-resident value of {a.DataSizeBytes} bytes exceeds {maxBytes} or does not start at VCN 0");
         var runs = new List<DataRun>();
@@ -417,6 +422,7 @@ internal sealed class NtfsMapper : IVolumeMapper
             CorruptStructure.Throw(what, a.DeviceOffset, $"runlist covers {vcnEnd} clusters, less than the value's {a.DataSizeBytes} bytes");
         var value = new byte[a.DataSizeBytes];
         MftStream.ReadRuns(volume, runs, boot.ClusterSizeBytes, 0, value, what);
+        valueDeviceOffset = runs.Count > 0 && !runs[0].IsSparse ? volume.StartBytes + runs[0].Lcn * boot.ClusterSizeBytes : a.DeviceOffset;
         return value;
     }
 

@@ -177,7 +177,7 @@ public static class NtfsVolume
             {
                 if (a.IsNonResident)
                     CorruptStructure.Throw(FileRecord.Name(number), a.DeviceOffset, "a non-resident $ATTRIBUTE_LIST in the $MFT record is not supported");
-                foreach (var e in AttributeListEntry.ReadAll(a.Value, a.DeviceOffset))
+                foreach (var e in AttributeListEntry.ReadAll(a.Value, a.ValueDeviceOffset))
                 {
                     var (n, _) = FileRecord.SplitReference(e.FileReference);
                     if (e.Type == AttributeType.Data && n != number && !extensionRefs.Contains(e.FileReference)) extensionRefs.Add(e.FileReference);

@@ -9,16 +9,12 @@ namespace Offhost.Formats.Ntfs.Tests;
 /// </summary>
 public sealed class FeatureVolumeFixture : IDisposable
 {
-    public const string Script = """
+    public static readonly string Script = """
         mkdir small
         for n in 0 1 100 400 600 650 680 700 720 740 760 800 900 1000 2000 4095 4096 4097; do head -c $n /dev/urandom > small/f$n; done
         head -c $((24 * 1024 * 1024)) /dev/urandom > large.bin
-        # Fragmentation: single-cluster holes in an otherwise full volume force a runlist too long for one FILE record.
-        mkdir holes
-        for i in $(seq 1 1400); do head -c 4096 /dev/zero > holes/h$i; done
-        head -c $(( $(df -B1 --output=avail . | tail -1) - 4096 * 16 )) /dev/zero > filler || true
-        for i in $(seq 1 2 1400); do rm holes/h$i; done
-        head -c $((600 * 4096)) /dev/urandom > fragmented.bin
+        # Fragmentation: two files taking turns in the last free clusters get one run per cluster.
+        """ + NtfsVolumeBuilder.InterleavedAppendScript("filler", 1300, "fragmented.bin", "companion.bin", 600) + """
         rm filler
         truncate -s 50M sparse-middle
         printf 'in the middle' | dd of=sparse-middle bs=1 seek=20000000 conv=notrunc status=none

@@ -56,6 +56,19 @@ public sealed class NtfsVolumeBuilder : IDisposable
         return Tool.Bash($"cd '{MountPoint}'\n{script}");
     }
 
+    /// <summary>
+    /// A bash command that fills all but <paramref name="freeClusters"/> 4 KiB clusters with <paramref name="filler"/>, then
+    /// appends one cluster at a time alternately to <paramref name="a"/> and <paramref name="b"/> (fsync after each), so
+    /// the two files take turns in the remaining free space and each ends up with one run per cluster.
+    /// </summary>
+    public static string InterleavedAppendScript(string filler, int freeClusters, string a, string b, int clusters) =>
+        $"head -c $(( $(df -B1 --output=avail . | tail -1) - 4096 * {freeClusters} )) /dev/zero > '{filler}'\n" +
+        "python3 -c \"import os,sys\n" +
+        "fs=[open(sys.argv[1],'ab'),open(sys.argv[2],'ab')]\n" +
+        "for i in range(int(sys.argv[3])):\n" +
+        "  for j,f in enumerate(fs): f.write(os.urandom(4096)); f.flush(); os.fsync(f.fileno())\n" +
+        $"\" '{a}' '{b}' {clusters}\n";
+
     /// <summary>Path of a file inside the mount.</summary>
     public string this[string relative] => Path.Combine(MountPoint, relative.TrimStart('/'));
 
