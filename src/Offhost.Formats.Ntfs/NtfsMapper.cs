@@ -235,7 +235,6 @@ internal sealed class NtfsMapper : IVolumeMapper
         work.Clear();
         var rec = recordMemory.Span;
         long device = RecordDeviceOffset(number);
-        string structure = FileRecord.Name(number);
         ushort flags = FileRecord.Flags(rec);
         ushort sequence = FileRecord.Sequence(rec);
         bool isDirectory = (flags & FileRecord.FlagDirectory) != 0;
@@ -252,7 +251,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         }
 
         if (number == DirectoryTable.RootRecord)
-            return BuildEntry(number, sequence, MapEntryKind.Directory, "/", [], work, structure, device);
+            return BuildEntry(number, sequence, MapEntryKind.Directory, "/", [], work, device);
 
         // Names: one link per distinct (parent, name); DOS 8.3 names only when a parent has no other name.
         string? primary = null;
@@ -263,7 +262,7 @@ internal sealed class NtfsMapper : IVolumeMapper
             if (ns == FileNameAttribute.NamespaceDos && HasLongName(work, parentRef)) continue;
             var (parent, parentSeq) = FileRecord.SplitReference(parentRef);
             if (!directories!.TryGetPath(parent, parentSeq, out var dir, out bool meta, out var error))
-                CorruptStructure.Throw(structure, device, $"cannot build the path of \"{name}\": {error}");
+                CorruptStructure.Throw(FileRecord.Name(number), device, $"cannot build the path of \"{name}\": {error}");
             if (meta || (parent == DirectoryTable.RootRecord && number < DirectoryTable.FirstUserRecord)) metadata = true;
             string path = DirectoryTable.Join(dir, name);
             if (primary is null) { primary = path; work.BestPath = path; }
@@ -272,12 +271,12 @@ internal sealed class NtfsMapper : IVolumeMapper
         if (primary is null)
         {
             if (number < 24 && work.Names.Count == 0) return null; // reserved MFT slots 16-23 carry no name
-            CorruptStructure.Throw(structure, device, "in-use base record has no $FILE_NAME");
+            CorruptStructure.Throw(FileRecord.Name(number), device, "in-use base record has no $FILE_NAME");
         }
         if (metadata) return null;
 
         var kind = isDirectory ? MapEntryKind.Directory : MapEntryKind.File;
-        return BuildEntry(number, sequence, kind, primary, links ?? (IReadOnlyList<string>)[], work, structure, device);
+        return BuildEntry(number, sequence, kind, primary, links ?? (IReadOnlyList<string>)[], work, device);
     }
 
     static bool HasLongName(RecordWork work, ulong parentRef)
@@ -288,9 +287,9 @@ internal sealed class NtfsMapper : IVolumeMapper
     }
 
     MapEntry BuildEntry(ulong number, ushort sequence, MapEntryKind kind, string path, IReadOnlyList<string> links,
-        RecordWork work, string structure, long device)
+        RecordWork work, long device)
     {
-        var si = work.Info ?? CorruptStructure.Throw<StandardInformation>(structure, device, "no $STANDARD_INFORMATION");
+        var si = work.Info ?? CorruptStructure.Throw<StandardInformation>(FileRecord.Name(number), device, "no $STANDARD_INFORMATION");
 
         var streamList = new List<MapStream>(1);
         // Group pieces by stream name, keeping the order in which streams first appear (unnamed first).
@@ -299,7 +298,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         {
             int j = i + 1;
             while (j < work.Data.Count && work.Data[j].Name == work.Data[i].Name) j++;
-            streamList.Add(streams.Build(work.Data.GetRange(i, j - i), structure));
+            streamList.Add(streams.Build(work.Data.GetRange(i, j - i), number));
             i = j;
         }
         long size = 0;
