@@ -73,8 +73,9 @@ public sealed class Ext4LoopMount : IDisposable
     {
         Directory.CreateDirectory(mountPoint);
         Path = mountPoint;
-        string opts = readOnly ? "loop,ro,noload" : "loop";
-        Tool.RunChecked("mount", ["-o", opts, imagePath, mountPoint], stdin: null);
+        // noload (no journal replay) exists only for journalled volumes; ext2 refuses it.
+        if (readOnly && Tool.TryRun("mount", ["-o", "loop,ro,noload", imagePath, mountPoint]).ExitCode == 0) return;
+        Tool.RunChecked("mount", ["-o", readOnly ? "loop,ro" : "loop", imagePath, mountPoint], stdin: null);
     }
 
     public string Path { get; }
