@@ -278,7 +278,7 @@ public class CopyManagerTests
         var e = await Assert.ThrowsAsync<CopyAbortedException>(() => rig.Manager().ExecuteAsync(rig.List([new StreamToBlockSegment(t, d, 1024, 4, 0)]), Ct));
         Assert.Equal((SenseKey.CopyAborted, (byte)0x0D, (byte)0x04), (e.Sense.Key, e.Sense.Asc, e.Sense.Ascq));
         Assert.Equal(0, e.SegmentsProcessed);
-        Assert.Equal(0, e.Sense.CommandSpecific);
+        Assert.Equal(0u, e.Sense.CommandSpecific);
     }
 
     [Fact]
