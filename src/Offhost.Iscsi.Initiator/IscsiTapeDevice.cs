@@ -126,6 +126,21 @@ public sealed class IscsiTapeDevice : IStreamDevice
         int requested = Math.Min(buffer.Length, TapeRead6.MaxTransferLength);
         var result = await RunAsync(TapeRead6.Cdb(requested), $"READ(6) {requested} bytes at {Position}", cancellationToken, dataIn: buffer[..requested]);
         var outcome = Interpret(result, requested);
+        int expectedBytes = Math.Min(requested, outcome.LengthBytes);
+        if (outcome.Kind == TapeReadKind.Record && result.DataInBytes < expectedBytes)
+        {
+            // The target reported the record's length but did not send its data (tgt does so for CHECK CONDITION
+            // with ILI on a record longer than the request): step back over it and read it whole.
+            if (outcome.LengthBytes > MaxRecordBytes)
+                throw new IOException($"{_lun.Name}: record at {Position} is {outcome.LengthBytes} bytes, larger than the drive's maximum {MaxRecordBytes}; its data was not returned");
+            await SpaceBlocksAsync(-1, cancellationToken);
+            var whole = new byte[outcome.LengthBytes];
+            var again = await RunAsync(TapeRead6.Cdb(whole.Length), $"READ(6) {whole.Length} bytes at {Position}", cancellationToken, dataIn: whole);
+            var second = Interpret(again, whole.Length);
+            if (second.Kind != TapeReadKind.Record || second.LengthBytes != whole.Length || again.DataInBytes != whole.Length)
+                throw new IOException($"{_lun.Name}: re-reading the {whole.Length}-byte record at {Position} returned {second.Kind} of {second.LengthBytes} bytes ({again.DataInBytes} transferred)");
+            whole.AsSpan(0, expectedBytes).CopyTo(buffer.Span);
+        }
         switch (outcome.Kind)
         {
             case TapeReadKind.Record:
