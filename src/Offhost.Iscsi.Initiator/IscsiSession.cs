@@ -743,7 +743,7 @@ public sealed class IscsiSession : IAsyncDisposable
         var targets = new List<DiscoveredTarget>();
         foreach (var (key, value) in all.Pairs)
         {
-            if (key == "TargetName") targets.Add(new DiscoveredTarget(value, []));
+            if (key == "TargetName") targets.Add(new DiscoveredTarget(value, new List<string>()));
             else if (key == "TargetAddress" && targets.Count > 0) ((List<string>)targets[^1].Addresses).Add(value);
         }
         return targets;

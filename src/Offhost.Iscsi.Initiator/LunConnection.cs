@@ -106,7 +106,14 @@ internal sealed class LunConnection : IAsyncDisposable
                     throw new IscsiConnectionException($"{Name}: {cmd.Name} failed because the connection was lost ({e.Message}); it changes the medium, so it was not retried and may or may not have taken effect", e);
                 if (++reconnects > _options.MaxReconnectAttempts)
                     throw new IscsiConnectionException($"{Name}: {cmd.Name} failed after {_options.MaxReconnectAttempts} reconnects: {e.Message}", e);
-                await ReconnectAsync(session, reconnects, cancellationToken);
+                try
+                {
+                    await ReconnectAsync(session, reconnects, cancellationToken);
+                }
+                catch (IOException re) when (re is IscsiConnectionException or Offhost.Iscsi.Login.IscsiLoginException)
+                {
+                    throw new IscsiConnectionException($"{Name}: {cmd.Name} failed: the connection was lost ({e.Message}) and logging in again failed: {re.Message}", re);
+                }
                 continue;
             }
             if (result.Status == ScsiStatus.CheckCondition && result.Sense?.Key == SenseKey.UnitAttention && ++conditions <= MaxConditionRetries)
@@ -130,10 +137,6 @@ internal sealed class LunConnection : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
             // Same ISID with TSIH 0: the target reinstates the session, cleaning up the old one (RFC 7143 §6.3.5).
             _session = await IscsiSession.LoginAsync(_uri.Host, _uri.Port, _uri.TargetName, _chap, _options, cancellationToken, _isid);
-        }
-        catch (IscsiConnectionException e)
-        {
-            throw new IscsiConnectionException($"{Name}: reconnecting failed: {e.Message}", e);
         }
         finally
         {

@@ -88,6 +88,8 @@ public sealed class LoginNegotiator
                 string? address = SafeParse(response.Data.Span)?["TargetAddress"];
                 throw new IscsiLoginException($"{where}: the target redirects to {address ?? "an unspecified address"} (status {statusClass:X2}h/{statusDetail:X2}h); connect to that portal instead");
             }
+            if (statusClass == 2 && statusDetail == 1 && _settings.Chap?.IsMutual == true)
+                where += " (mutual CHAP was requested: the target needs an outgoing account for it)";
             throw new IscsiLoginException(statusClass, statusDetail, where);
         }
         if (response.InitiatorTaskTag != _settings.InitiatorTaskTag)
@@ -296,6 +298,8 @@ public sealed class LoginNegotiator
         switch (key)
         {
             case "HeaderDigest" or "DataDigest":
+                if (value == "None" && _settings.RequireDigests)
+                    throw new IscsiLoginException($"the target refused CRC32C {key} (answered None), which was required; enable digests on the target or do not require them");
                 if (value is not ("None" or "CRC32C") || !ours.Split(',').Contains(value))
                     throw new IscsiProtocolException($"target answered {key}={value}, which was not offered ({ours})");
                 _result = key == "HeaderDigest" ? _result with { HeaderDigest = value == "CRC32C" } : _result with { DataDigest = value == "CRC32C" };
