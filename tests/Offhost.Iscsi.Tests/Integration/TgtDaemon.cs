@@ -11,9 +11,13 @@ namespace Offhost.Iscsi.Tests.Integration;
 /// </summary>
 public sealed class TgtDaemon : IDisposable
 {
-    static int s_next = Environment.ProcessId % 20000;
+    // tgtd accepts control ports up to 32767.
+    static int s_next = Environment.ProcessId % 30000;
 
     readonly Process _process;
+    readonly System.Text.StringBuilder _log = new();
+
+    public string Log { get { lock (_log) return _log.ToString(); } }
     public Scratch Scratch { get; } = new("tgt");
 
     public TgtDaemon()
@@ -31,14 +35,18 @@ public sealed class TgtDaemon : IDisposable
         };
         foreach (var a in new[] { "-f", "-C", ControlPort.ToString(), "--iscsi", $"portal=127.0.0.1:{Port}" }) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start tgtd");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"tgtd exited with {_process.ExitCode} at start");
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+                throw new InvalidOperationException($"tgtd -C {ControlPort} on port {Port} exited with {_process.ExitCode} at start: {Log}");
+            }
             var r = Tool.TryRun("tgtadm", ["-C", ControlPort.ToString(), "--lld", "iscsi", "--mode", "target", "--op", "show"], timeout: TimeSpan.FromSeconds(10));
             if (r.ExitCode == 0 && Listening()) break;
             if (DateTime.UtcNow > deadline) { Dispose(); throw new InvalidOperationException("tgtd did not come up in 15 s"); }
@@ -127,7 +135,7 @@ public sealed class TgtDaemon : IDisposable
     {
         while (true)
         {
-            int n = 20000 + Interlocked.Increment(ref s_next) % 40000;
+            int n = 2000 + Interlocked.Increment(ref s_next) % 30000;
             if (!File.Exists($"/var/run/tgtd/socket.{n}") && !File.Exists($"/var/run/tgtd/socket.{n}.lock")) return n;
         }
     }
