@@ -28,12 +28,14 @@ public static class Ext4DirectoryBlock
 
     /// <summary>
     /// Verifies the metadata_csum checksum of one directory block of inode <paramref name="inode"/>.
-    /// <paramref name="isIndexRoot"/> marks logical block 0 of a hashed directory.
+    /// <paramref name="indexedDirectory"/> says the directory is hashed (INDEX flag): then logical block 0 and blocks that
+    /// are one empty record are htree index blocks with a <c>dx_tail</c>, as the kernel decides.
     /// </summary>
-    public static void VerifyChecksum(ReadOnlySpan<byte> block, long deviceOffset, uint inodeSeed, bool isIndexRoot)
+    public static void VerifyChecksum(ReadOnlySpan<byte> block, long deviceOffset, uint inodeSeed, bool indexedDirectory, ulong logicalBlock)
     {
         int bs = block.Length;
-        if (isIndexRoot || IsIndexNode(block))
+        bool isIndexRoot = indexedDirectory && logicalBlock == 0;
+        if (isIndexRoot || indexedDirectory && IsIndexNode(block))
         {
             int countOffset;
             if (isIndexRoot)
@@ -51,6 +53,7 @@ public static class Ext4DirectoryBlock
                 $"dx count {count} / limit {limit} leave no room for the checksum tail");
             uint c = Ext4Crc.Crc32C(inodeSeed, block[..(countOffset + count * 8)]);
             c = Ext4Crc.Crc32C(c, block.Slice(tailAt, 4));
+            c = Ext4Crc.Crc32C(c, 0u);
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block[(tailAt + 4)..]);
             CorruptStructure.Check(stored == c, "dx_tail", deviceOffset + tailAt, $"htree block checksum mismatch (stored 0x{stored:X8}, computed 0x{c:X8})");
             return;

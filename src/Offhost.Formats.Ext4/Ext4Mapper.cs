@@ -395,8 +395,7 @@ internal sealed class Ext4Mapper : IVolumeMapper
         {
             var block = data.Slice(i * bs, bs);
             long at = partitionStart + (long)(physical + (ulong)i) * bs;
-            bool isRoot = logical + (ulong)i == 0 && dir.HasFlag(Ext4Inode.FlagIndex);
-            if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, isRoot);
+            if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, dir.HasFlag(Ext4Inode.FlagIndex), logical + (ulong)i);
             Ext4DirectoryBlock.Read(block, at, hasFileType, null);
         }
     }
@@ -425,8 +424,7 @@ internal sealed class Ext4Mapper : IVolumeMapper
             long at = partitionStart + (long)(c.Physical + (ulong)i) * bs;
             if (!oneChunk)
             {
-                bool isRoot = c.Logical + (ulong)i == 0 && dir.HasFlag(Ext4Inode.FlagIndex);
-                if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, isRoot);
+                if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, dir.HasFlag(Ext4Inode.FlagIndex), c.Logical + (ulong)i);
             }
             Ext4DirectoryBlock.Read(block, at, hasFileType, into);
         }

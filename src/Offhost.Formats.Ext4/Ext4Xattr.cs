@@ -41,7 +41,7 @@ public static class Ext4Xattr
     public static void ReadInodeBody(ReadOnlySpan<byte> area, long areaDeviceOffset, IDictionary<string, ReadOnlyMemory<byte>> into, List<ValueInInode>? external)
     {
         if (area.Length < 4 || BinaryPrimitives.ReadUInt32LittleEndian(area) != Magic) return;
-        ReadEntries(area[4..], areaDeviceOffset + 4, area[4..], "ext4_xattr_ibody_header", into, external);
+        ReadEntries(area[4..], areaDeviceOffset + 4, area[4..], into, external);
     }
 
     /// <summary>
@@ -68,10 +68,10 @@ public static class Ext4Xattr
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block[0x10..]);
             CorruptStructure.Check(stored == c, name, blockDeviceOffset, $"xattr block checksum mismatch (stored 0x{stored:X8}, computed 0x{c:X8})");
         }
-        ReadEntries(block[BlockHeaderSize..], blockDeviceOffset + BlockHeaderSize, block, "ext4_xattr_entry", into, external, valueBaseDeviceOffset: blockDeviceOffset);
+        ReadEntries(block[BlockHeaderSize..], blockDeviceOffset + BlockHeaderSize, block, into, external, valueBaseDeviceOffset: blockDeviceOffset);
     }
 
-    static void ReadEntries(ReadOnlySpan<byte> entries, long entriesDeviceOffset, ReadOnlySpan<byte> valueBase, string structure,
+    static void ReadEntries(ReadOnlySpan<byte> entries, long entriesDeviceOffset, ReadOnlySpan<byte> valueBase,
         IDictionary<string, ReadOnlyMemory<byte>> into, List<ValueInInode>? external, long? valueBaseDeviceOffset = null)
     {
         long baseAt = valueBaseDeviceOffset ?? entriesDeviceOffset;
@@ -92,8 +92,7 @@ public static class Ext4Xattr
             var nameBytes = entries.Slice(pos + EntryHeaderSize, nameLen);
             string suffix = Encoding.UTF8.GetString(nameBytes);
             string? prefix = Prefix(index);
-            string full = prefix is null ? $"unknown_index_{index}.{suffix}"
-                : index is 2 or 3 or 8 ? prefix + suffix : prefix + suffix;
+            string full = prefix is null ? $"unknown_index_{index}.{suffix}" : prefix + suffix;
             CorruptStructure.Check(valueSize <= MaxValueBytes, "ext4_xattr_entry", at, $"e_value_size {valueSize} exceeds {MaxValueBytes}");
             if (valueInum != 0)
             {
@@ -101,7 +100,7 @@ public static class Ext4Xattr
             }
             else
             {
-                CorruptStructure.Check((long)valueOffs + valueSize <= valueBase.Length, structure, baseAt + valueOffs,
+                CorruptStructure.Check((long)valueOffs + valueSize <= valueBase.Length, "ext4_xattr_entry", at,
                     $"value of attribute '{full}' ({valueSize} bytes at offset {valueOffs}) runs past its block ({valueBase.Length} bytes)");
                 var value = valueBase.Slice(valueOffs, (int)valueSize);
                 if (full != "system.data")

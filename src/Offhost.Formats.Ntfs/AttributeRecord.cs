@@ -41,6 +41,8 @@ internal readonly ref struct AttributeRecord
     /// <summary>Absolute device offset of the attribute header, for error messages.</summary>
     public long DeviceOffset { get; init; }
     public ReadOnlySpan<byte> Value { get; init; }
+    /// <summary>Absolute device offset of a resident value's first byte.</summary>
+    public long ValueDeviceOffset { get; init; }
     public long LowestVcn { get; init; }
     public long HighestVcn { get; init; }
     public ReadOnlySpan<byte> MappingPairs { get; init; }
@@ -55,13 +57,14 @@ internal readonly ref struct AttributeRecord
 
     public static AttributeRecord Read(ReadOnlySpan<byte> attr, int offsetInRecord, ulong recordNumber, long deviceOffset)
     {
-        string s = $"{FileRecord.Name(recordNumber)} attribute";
+        // Built only when an error is thrown: this runs for every attribute of every record.
+        string S() => $"{FileRecord.Name(recordNumber)} attribute";
         var type = (AttributeType)BinaryPrimitives.ReadUInt32LittleEndian(attr);
         bool nonResident = attr[NonResidentOffset] != 0;
         int nameChars = attr[NameLengthOffset];
         int nameOffset = BinaryPrimitives.ReadUInt16LittleEndian(attr[NameOffsetOffset..]);
         if (nameChars > 0 && (nameOffset + nameChars * 2 > attr.Length || nameOffset < 0x10))
-            CorruptStructure.Throw(s, deviceOffset + NameOffsetOffset, $"name of {nameChars} characters at {nameOffset} runs past the attribute end ({attr.Length} bytes)");
+            CorruptStructure.Throw(S(), deviceOffset + NameOffsetOffset, $"name of {nameChars} characters at {nameOffset} runs past the attribute end ({attr.Length} bytes)");
         var name = nameChars > 0 ? attr.Slice(nameOffset, nameChars * 2) : default;
         ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(attr[FlagsOffset..]);
 
@@ -70,16 +73,16 @@ internal readonly ref struct AttributeRecord
             uint valueLength = BinaryPrimitives.ReadUInt32LittleEndian(attr[ValueLengthOffset..]);
             int valueOffset = BinaryPrimitives.ReadUInt16LittleEndian(attr[ValueOffsetOffset..]);
             if (valueOffset > attr.Length || valueLength > (uint)(attr.Length - valueOffset) || (valueLength > 0 && valueOffset < 0x18))
-                CorruptStructure.Throw(s, deviceOffset + ValueLengthOffset, $"resident value of {valueLength} bytes at {valueOffset} runs past the attribute end ({attr.Length} bytes)");
+                CorruptStructure.Throw(S(), deviceOffset + ValueLengthOffset, $"resident value of {valueLength} bytes at {valueOffset} runs past the attribute end ({attr.Length} bytes)");
             return new AttributeRecord
             {
                 Type = type, IsNonResident = false, NameBytes = name, Flags = flags, OffsetInRecord = offsetInRecord,
-                DeviceOffset = deviceOffset, Value = attr.Slice(valueOffset, (int)valueLength),
+                DeviceOffset = deviceOffset, Value = attr.Slice(valueOffset, (int)valueLength), ValueDeviceOffset = deviceOffset + valueOffset,
             };
         }
 
         if (attr.Length < NonResidentHeaderBytes)
-            CorruptStructure.Throw(s, deviceOffset + 4, $"non-resident attribute of {attr.Length} bytes is shorter than its header");
+            CorruptStructure.Throw(S(), deviceOffset + 4, $"non-resident attribute of {attr.Length} bytes is shorter than its header");
         long lowest = BinaryPrimitives.ReadInt64LittleEndian(attr[LowestVcnOffset..]);
         long highest = BinaryPrimitives.ReadInt64LittleEndian(attr[HighestVcnOffset..]);
         int mpOffset = BinaryPrimitives.ReadUInt16LittleEndian(attr[MappingPairsOffsetOffset..]);
@@ -88,13 +91,13 @@ internal readonly ref struct AttributeRecord
         long dataSize = BinaryPrimitives.ReadInt64LittleEndian(attr[DataSizeOffset..]);
         long initialized = BinaryPrimitives.ReadInt64LittleEndian(attr[InitializedSizeOffset..]);
         if (lowest < 0 || highest < -1 || highest < lowest - 1)
-            CorruptStructure.Throw(s, deviceOffset + LowestVcnOffset, $"VCN range {lowest}..{highest} is invalid");
+            CorruptStructure.Throw(S(), deviceOffset + LowestVcnOffset, $"VCN range {lowest}..{highest} is invalid");
         if (mpOffset < NonResidentHeaderBytes || mpOffset >= attr.Length)
-            CorruptStructure.Throw(s, deviceOffset + MappingPairsOffsetOffset, $"mapping pairs offset {mpOffset} is outside the attribute ({attr.Length} bytes)");
+            CorruptStructure.Throw(S(), deviceOffset + MappingPairsOffsetOffset, $"mapping pairs offset {mpOffset} is outside the attribute ({attr.Length} bytes)");
         if (cu > MaxCompressionUnitLog2)
-            CorruptStructure.Throw(s, deviceOffset + CompressionUnitOffset, $"compression unit 2^{cu} clusters is not supported by NTFS");
+            CorruptStructure.Throw(S(), deviceOffset + CompressionUnitOffset, $"compression unit 2^{cu} clusters is not supported by NTFS");
         if (lowest == 0 && (allocated < 0 || dataSize < 0 || initialized < 0 || dataSize > allocated || initialized > dataSize))
-            CorruptStructure.Throw(s, deviceOffset + AllocatedSizeOffset,
+            CorruptStructure.Throw(S(), deviceOffset + AllocatedSizeOffset,
                 $"sizes are inconsistent: allocated {allocated}, data {dataSize}, initialized {initialized}");
         return new AttributeRecord
         {

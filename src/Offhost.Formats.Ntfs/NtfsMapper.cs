@@ -41,7 +41,7 @@ internal sealed class NtfsMapper : IVolumeMapper
     internal int AttributeListsSeen { get; private set; }
     internal IReadOnlyList<DataRun> MftRuns => mft.Runs;
 
-    long RecordDeviceOffset(ulong record) => mft.DeviceOffsetOf(mft.RecordStreamOffset(record));
+    internal long RecordDeviceOffset(ulong record) => mft.DeviceOffsetOf(mft.RecordStreamOffset(record));
 
     public IEnumerable<MapEntry> Entries(CancellationToken cancellationToken)
     {
@@ -56,7 +56,6 @@ internal sealed class NtfsMapper : IVolumeMapper
         var work = new RecordWork();
         foreach (var (number, record, error) in Records(ct))
         {
-            Statistics.RecordsScanned++;
             MapEntry? entry;
             if (error is not null)
             {
@@ -105,6 +104,7 @@ internal sealed class NtfsMapper : IVolumeMapper
                 for (int i = 0; i < n; i++)
                 {
                     ulong number = (ulong)(first + i);
+                    Statistics.RecordsScanned++;
                     var rec = buffer.AsMemory(i * recordBytes, recordBytes);
                     long device = RecordDeviceOffset(number);
                     string? readError = null;
@@ -235,7 +235,6 @@ internal sealed class NtfsMapper : IVolumeMapper
         work.Clear();
         var rec = recordMemory.Span;
         long device = RecordDeviceOffset(number);
-        string structure = FileRecord.Name(number);
         ushort flags = FileRecord.Flags(rec);
         ushort sequence = FileRecord.Sequence(rec);
         bool isDirectory = (flags & FileRecord.FlagDirectory) != 0;
@@ -252,7 +251,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         }
 
         if (number == DirectoryTable.RootRecord)
-            return BuildEntry(number, sequence, MapEntryKind.Directory, "/", [], work, structure, device);
+            return BuildEntry(number, sequence, MapEntryKind.Directory, "/", [], work, device);
 
         // Names: one link per distinct (parent, name); DOS 8.3 names only when a parent has no other name.
         string? primary = null;
@@ -263,7 +262,7 @@ internal sealed class NtfsMapper : IVolumeMapper
             if (ns == FileNameAttribute.NamespaceDos && HasLongName(work, parentRef)) continue;
             var (parent, parentSeq) = FileRecord.SplitReference(parentRef);
             if (!directories!.TryGetPath(parent, parentSeq, out var dir, out bool meta, out var error))
-                CorruptStructure.Throw(structure, device, $"cannot build the path of \"{name}\": {error}");
+                CorruptStructure.Throw(FileRecord.Name(number), device, $"cannot build the path of \"{name}\": {error}");
             if (meta || (parent == DirectoryTable.RootRecord && number < DirectoryTable.FirstUserRecord)) metadata = true;
             string path = DirectoryTable.Join(dir, name);
             if (primary is null) { primary = path; work.BestPath = path; }
@@ -272,12 +271,12 @@ internal sealed class NtfsMapper : IVolumeMapper
         if (primary is null)
         {
             if (number < 24 && work.Names.Count == 0) return null; // reserved MFT slots 16-23 carry no name
-            CorruptStructure.Throw(structure, device, "in-use base record has no $FILE_NAME");
+            CorruptStructure.Throw(FileRecord.Name(number), device, "in-use base record has no $FILE_NAME");
         }
         if (metadata) return null;
 
         var kind = isDirectory ? MapEntryKind.Directory : MapEntryKind.File;
-        return BuildEntry(number, sequence, kind, primary, links ?? (IReadOnlyList<string>)[], work, structure, device);
+        return BuildEntry(number, sequence, kind, primary, links ?? (IReadOnlyList<string>)[], work, device);
     }
 
     static bool HasLongName(RecordWork work, ulong parentRef)
@@ -288,9 +287,9 @@ internal sealed class NtfsMapper : IVolumeMapper
     }
 
     MapEntry BuildEntry(ulong number, ushort sequence, MapEntryKind kind, string path, IReadOnlyList<string> links,
-        RecordWork work, string structure, long device)
+        RecordWork work, long device)
     {
-        var si = work.Info ?? CorruptStructure.Throw<StandardInformation>(structure, device, "no $STANDARD_INFORMATION");
+        var si = work.Info ?? CorruptStructure.Throw<StandardInformation>(FileRecord.Name(number), device, "no $STANDARD_INFORMATION");
 
         var streamList = new List<MapStream>(1);
         // Group pieces by stream name, keeping the order in which streams first appear (unnamed first).
@@ -299,7 +298,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         {
             int j = i + 1;
             while (j < work.Data.Count && work.Data[j].Name == work.Data[i].Name) j++;
-            streamList.Add(streams.Build(work.Data.GetRange(i, j - i), structure));
+            streamList.Add(streams.Build(work.Data.GetRange(i, j - i), number));
             i = j;
         }
         long size = 0;
@@ -378,8 +377,7 @@ internal sealed class NtfsMapper : IVolumeMapper
                 case AttributeType.AttributeList:
                     if (attributeList is not null)
                         CorruptStructure.Throw(FileRecord.Name(number), a.DeviceOffset, "second $ATTRIBUTE_LIST");
-                    attributeList = ReadAttributeValue(a, MaxAttributeListBytes, "$ATTRIBUTE_LIST");
-                    attributeListOffset = a.DeviceOffset;
+                    attributeList = ReadAttributeValue(a, MaxAttributeListBytes, "$ATTRIBUTE_LIST", out attributeListOffset);
                     break;
             }
         }
@@ -406,9 +404,15 @@ internal sealed class NtfsMapper : IVolumeMapper
         };
     }
 
-    byte[] ReadAttributeValue(in AttributeRecord a, int maxBytes, string what)
+    /// <summary>The value of a resident or small non-resident attribute; <paramref name="valueDeviceOffset"/> is where its
+    /// first byte lies on the device (for error messages).</summary>
+    byte[] ReadAttributeValue(in AttributeRecord a, int maxBytes, string what, out long valueDeviceOffset)
     {
-        if (!a.IsNonResident) return a.Value.ToArray();
+        if (!a.IsNonResident)
+        {
+            valueDeviceOffset = a.ValueDeviceOffset;
+            return a.Value.ToArray();
+        }
         if (a.LowestVcn != 0 || a.DataSizeBytes > maxBytes)
             CorruptStructure.Throw(what, a.DeviceOffset, $"non-resident value of {a.DataSizeBytes} bytes exceeds {maxBytes} or does not start at VCN 0");
         var runs = new List<DataRun>();
@@ -417,6 +421,7 @@ internal sealed class NtfsMapper : IVolumeMapper
             CorruptStructure.Throw(what, a.DeviceOffset, $"runlist covers {vcnEnd} clusters, less than the value's {a.DataSizeBytes} bytes");
         var value = new byte[a.DataSizeBytes];
         MftStream.ReadRuns(volume, runs, boot.ClusterSizeBytes, 0, value, what);
+        valueDeviceOffset = runs.Count > 0 && !runs[0].IsSparse ? volume.StartBytes + runs[0].Lcn * boot.ClusterSizeBytes : a.DeviceOffset;
         return value;
     }
 

@@ -41,7 +41,7 @@ public static class NtfsVolume
                 $"volume size {boot.VolumeSizeBytes} bytes exceeds the {volume.LengthBytes} bytes available (truncated image or wrong partition size)");
 
         var mft = OpenMft(volume, boot, warnings);
-        string? label = ReadLabel(volume, boot, mft, warnings);
+        string? label = ReadLabel(mft, warnings);
         var info = new VolumeInfo("ntfs", volume.DeviceId, blockBytes, boot.ClusterSizeBytes, volume.StartBytes,
             boot.VolumeSizeBytes, label, boot.SerialNumber.ToString("X16", System.Globalization.CultureInfo.InvariantCulture))
         {
@@ -119,7 +119,7 @@ public static class NtfsVolume
 
         var fragments = new List<(long Lowest, long Highest, List<DataRun> Runs, long Size, long Init)>();
         var extensionRefs = new List<ulong>();
-        CollectMftData(record, 0, device, boot, fragments, extensionRefs, volume);
+        CollectMftData(record, 0, device, boot, fragments, extensionRefs);
         if (fragments.Count == 0 || fragments.Min(f => f.Lowest) != 0)
             CorruptStructure.Throw(FileRecord.Name(0), device, "the $MFT has no unnamed $DATA starting at VCN 0");
 
@@ -139,7 +139,7 @@ public static class NtfsVolume
                 long extDevice = partial.DeviceOffsetOf(off);
                 if (!FileRecord.ApplyFixups(ext, number, extDevice) || FileRecord.SplitReference(FileRecord.BaseReference(ext)).Record != 0)
                     CorruptStructure.Throw(FileRecord.Name(number), extDevice, "is not an extension record of $MFT");
-                CollectMftData(ext, number, extDevice, boot, fragments, null, volume);
+                CollectMftData(ext, number, extDevice, boot, fragments, null);
             }
         }
 
@@ -162,7 +162,7 @@ public static class NtfsVolume
     }
 
     static void CollectMftData(byte[] record, ulong number, long device, NtfsBootSector boot,
-        List<(long, long, List<DataRun>, long, long)> fragments, List<ulong>? extensionRefs, SliceBlockSource volume)
+        List<(long, long, List<DataRun>, long, long)> fragments, List<ulong>? extensionRefs)
     {
         foreach (var a in FileRecord.Attributes(record, number, device))
         {
@@ -177,20 +177,19 @@ public static class NtfsVolume
             {
                 if (a.IsNonResident)
                     CorruptStructure.Throw(FileRecord.Name(number), a.DeviceOffset, "a non-resident $ATTRIBUTE_LIST in the $MFT record is not supported");
-                foreach (var e in AttributeListEntry.ReadAll(a.Value, a.DeviceOffset))
+                foreach (var e in AttributeListEntry.ReadAll(a.Value, a.ValueDeviceOffset))
                 {
                     var (n, _) = FileRecord.SplitReference(e.FileReference);
                     if (e.Type == AttributeType.Data && n != number && !extensionRefs.Contains(e.FileReference)) extensionRefs.Add(e.FileReference);
                 }
             }
         }
-        _ = volume;
     }
 
     const ulong VolumeRecord = 3;
     const int MaxLabelBytes = 256;
 
-    static string? ReadLabel(SliceBlockSource volume, NtfsBootSector boot, MftStream mft, List<string> warnings)
+    static string? ReadLabel(MftStream mft, List<string> warnings)
     {
         long off = mft.RecordStreamOffset(VolumeRecord);
         long device = mft.DeviceOffsetOf(off);
@@ -210,10 +209,6 @@ public static class NtfsVolume
         {
             warnings.Add($"volume label unreadable: {e.Message}");
             return null;
-        }
-        finally
-        {
-            _ = boot;
         }
     }
 }

@@ -9,29 +9,29 @@ namespace Offhost.Formats.Ntfs;
 /// </summary>
 internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes, int blockBytes)
 {
-    public MapStream Build(List<DataAttributePiece> pieces, string structure)
+    public MapStream Build(List<DataAttributePiece> pieces, ulong recordNumber)
     {
         var head = pieces[0];
         if (pieces.Count == 1 && head.ResidentValue is byte[] value)
             return new MapStream(head.Name, value.Length) { ResidentData = value, InitializedBytes = value.Length };
         foreach (var p in pieces)
             if (p.ResidentValue is not null)
-                CorruptStructure.Throw(structure, p.DeviceOffset, $"stream \"{p.Name}\" has both resident and non-resident $DATA records");
+                CorruptStructure.Throw(FileRecord.Name(recordNumber), p.DeviceOffset, $"stream \"{p.Name}\" has both resident and non-resident $DATA records");
 
         pieces.Sort((a, b) => a.LowestVcn.CompareTo(b.LowestVcn));
         head = pieces[0];
         if (head.LowestVcn != 0)
-            CorruptStructure.Throw(structure, head.DeviceOffset, $"stream \"{head.Name}\" has no $DATA record starting at VCN 0");
+            CorruptStructure.Throw(FileRecord.Name(recordNumber), head.DeviceOffset, $"stream \"{head.Name}\" has no $DATA record starting at VCN 0");
 
         var runs = pieces.Count == 1 ? head.Runs : [];
         long vcn = 0;
         foreach (var p in pieces)
         {
             if (p.LowestVcn != vcn)
-                CorruptStructure.Throw(structure, p.DeviceOffset, $"$DATA piece starts at VCN {p.LowestVcn}, expected {vcn} (missing or overlapping piece)");
+                CorruptStructure.Throw(FileRecord.Name(recordNumber), p.DeviceOffset, $"$DATA piece starts at VCN {p.LowestVcn}, expected {vcn} (missing or overlapping piece)");
             long end = p.Runs.Count > 0 ? p.Runs[^1].EndVcn : p.LowestVcn;
             if (end != p.HighestVcn + 1 && !(p.Runs.Count == 0 && p.HighestVcn < p.LowestVcn))
-                CorruptStructure.Throw(structure, p.DeviceOffset, $"runlist ends at VCN {end}, the attribute says {p.HighestVcn + 1}");
+                CorruptStructure.Throw(FileRecord.Name(recordNumber), p.DeviceOffset, $"runlist ends at VCN {end}, the attribute says {p.HighestVcn + 1}");
             if (pieces.Count > 1) runs.AddRange(p.Runs);
             vcn = end;
         }
@@ -39,8 +39,8 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
         long size = head.DataSizeBytes, init = head.InitializedSizeBytes;
         long neededClusters = (size + clusterBytes - 1) / clusterBytes;
         if (vcn < neededClusters)
-            CorruptStructure.Throw(structure, head.DeviceOffset, $"runlist covers {vcn} clusters, the stream of {size} bytes needs {neededClusters}");
-        CheckOverlap(runs, structure, head.DeviceOffset);
+            CorruptStructure.Throw(FileRecord.Name(recordNumber), head.DeviceOffset, $"runlist covers {vcn} clusters, the stream of {size} bytes needs {neededClusters}");
+        CheckOverlap(runs, recordNumber, head.DeviceOffset);
 
         bool compressed = (head.Flags & AttributeRecord.FlagCompressionMask) != 0 && head.CompressionUnitLog2 > 0;
         var stream = new MapStream(head.Name, size)
@@ -57,7 +57,7 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
         return stream with { Extents = extents };
     }
 
-    static void CheckOverlap(List<DataRun> runs, string structure, long deviceOffset)
+    static void CheckOverlap(List<DataRun> runs, ulong recordNumber, long deviceOffset)
     {
         int allocated = 0;
         foreach (var r in runs) if (!r.IsSparse) allocated++;
@@ -68,7 +68,7 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
         Array.Sort(sorted, (a, b) => a.Lcn.CompareTo(b.Lcn));
         for (i = 1; i < sorted.Length; i++)
             if (sorted[i].Lcn < sorted[i - 1].Lcn + sorted[i - 1].LengthClusters)
-                CorruptStructure.Throw(structure, deviceOffset,
+                CorruptStructure.Throw(FileRecord.Name(recordNumber), deviceOffset,
                     $"runlist runs overlap: LCN {sorted[i - 1].Lcn}+{sorted[i - 1].LengthClusters} (VCN {sorted[i - 1].Vcn}) and LCN {sorted[i].Lcn}+{sorted[i].LengthClusters} (VCN {sorted[i].Vcn})");
     }
 

@@ -30,7 +30,7 @@ public static class VolumeLabelCodec
     public static void ValidateVolumeId(string volumeId)
     {
         if (volumeId.Length is 0 or > MaxVolumeIdChars || !volumeId.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9'))
-            throw new ArgumentException($"volume label '{volumeId}' must be 1 to {MaxVolumeIdChars} characters of A-Z and 0-9", nameof(volumeId));
+            throw new ArgumentException($"volume label '{volumeId}' must be 1 to {MaxVolumeIdChars} characters of A-Z and 0-9");
     }
 
     public static byte[] Encode(VolumeLabel label)

@@ -497,7 +497,7 @@ public sealed class SimhTapeDevice : IStreamDevice
             recordInFile = 0;
             long need = position.FileNumber - known;
             long got = await SpaceAsync(SpaceUnit.Filemarks, need, cancellationToken);
-            if (got != need) throw new IOException($"{DeviceId}: cannot locate {position}: the tape has only {fileNumber + 1} files");
+            if (got != need) throw new IOException($"{DeviceId}: cannot locate {position}: the tape ends in tape file {fileNumber}");
         }
         long records = await SpaceAsync(SpaceUnit.Records, position.RecordInFile, cancellationToken);
         if (records != position.RecordInFile || fileNumber != position.FileNumber)
