@@ -123,7 +123,10 @@ internal sealed class NtfsMapper : IVolumeMapper
                     }
                     catch (CorruptStructureException e)
                     {
-                        error = e.Message;
+                        // A damaged slot is reported only if its header claims a base record in use; free slots and
+                        // extension records are not files (a damaged extension is reported by its base record).
+                        var raw = rec.Span;
+                        if ((FileRecord.Flags(raw) & FileRecord.FlagInUse) != 0 && FileRecord.BaseReference(raw) == 0) error = e.Message;
                     }
                     if (error is not null) yield return (number, default, error);
                     else if (inUse) yield return (number, rec, null);

@@ -34,7 +34,7 @@ public sealed class FeatureVolumeTests(FeatureVolumeFixture fx) : IClassFixture<
         Assert.Equal(0, v.PartitionOffsetBytes);
         Assert.Equal(16, v.Serial!.Length);
         Assert.InRange(v.SizeBytes, 192L * 1024 * 1024 - 4096, 192L * 1024 * 1024);
-        Assert.True(fx.Map.Statistics.RecordsScanned > 1400);
+        Assert.True(fx.Map.Statistics.RecordsScanned >= fx.Map.Entries.Count + 16, $"{fx.Map.Statistics.RecordsScanned} records scanned");
         Assert.Equal("/", fx.Map.Entries.Single(e => e.Id == 5).Path);
         Assert.DoesNotContain(fx.Map.Entries, e => e.Path.StartsWith("/$", StringComparison.Ordinal));
     }
