@@ -193,11 +193,15 @@ internal sealed class NtfsMapper : IVolumeMapper
 
     void ScanDirectoryNames(ulong number, Span<byte> rec, DirectoryTable table)
     {
-        long device = RecordDeviceOffset(number);
-        if (!FileRecord.ApplyFixups(rec, number, device)) return;
+        // The header fields read here lie in the first stride, before its fixup position, so they can be checked before
+        // the fixups: most records are in-use files whose names pass 1 does not need.
+        if (rec.Length < FileRecord.HeaderBytes) return;
         ushort flags = FileRecord.Flags(rec);
         if ((flags & FileRecord.FlagInUse) == 0) return;
         ulong baseRef = FileRecord.BaseReference(rec);
+        if (baseRef == 0 && (flags & FileRecord.FlagDirectory) == 0) return;
+        long device = RecordDeviceOffset(number);
+        if (!FileRecord.ApplyFixups(rec, number, device)) return;
         ulong owner = baseRef == 0 ? number : FileRecord.SplitReference(baseRef).Record;
         bool isDirectoryRecord = baseRef == 0 && (flags & FileRecord.FlagDirectory) != 0;
         if (isDirectoryRecord) table.AddDirectoryRecord(number, FileRecord.Sequence(rec));
@@ -295,9 +299,10 @@ internal sealed class NtfsMapper : IVolumeMapper
         var si = work.Info ?? CorruptStructure.Throw<StandardInformation>(FileRecord.Name(number), device, "no $STANDARD_INFORMATION");
 
         var streamList = new List<MapStream>(1);
-        // Group pieces by stream name, keeping the order in which streams first appear (unnamed first).
-        work.Data.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        for (int i = 0; i < work.Data.Count;)
+        // Group pieces by stream name (sorted, so the unnamed stream comes first).
+        if (work.Data.Count == 1) streamList.Add(streams.Build(work.Data, number));
+        else work.Data.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 0; work.Data.Count > 1 && i < work.Data.Count;)
         {
             int j = i + 1;
             while (j < work.Data.Count && work.Data[j].Name == work.Data[i].Name) j++;
@@ -330,7 +335,7 @@ internal sealed class NtfsMapper : IVolumeMapper
             Links = links,
             Sequence = sequence,
             SizeBytes = size,
-            Attributes = FileAttributeFlags.ToNames(si.FileAttributes),
+            Attributes = AttributeNames(si.FileAttributes),
             Created = MapTime.FromFileTime(si.CreationTime),
             Modified = MapTime.FromFileTime(si.ModificationTime),
             Changed = MapTime.FromFileTime(si.MftChangeTime),
@@ -339,6 +344,19 @@ internal sealed class NtfsMapper : IVolumeMapper
             LinkKind = linkKind,
             Streams = streamList,
         };
+    }
+
+    // Few distinct flag combinations occur on a volume; share one list per combination.
+    readonly Dictionary<uint, IReadOnlyList<string>> attributeNames = [];
+
+    IReadOnlyList<string> AttributeNames(uint flags)
+    {
+        if (!attributeNames.TryGetValue(flags, out var names))
+        {
+            names = FileAttributeFlags.ToNames(flags);
+            if (attributeNames.Count < 4096) attributeNames[flags] = names;
+        }
+        return names;
     }
 
     /// <summary>The bytes of a small uncompressed stream (resident, or read through its extents).</summary>
