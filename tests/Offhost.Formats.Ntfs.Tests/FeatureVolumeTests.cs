@@ -73,6 +73,39 @@ public sealed class FeatureVolumeTests(FeatureVolumeFixture fx) : IClassFixture<
     }
 
     [Fact]
+    public void Bytes_past_the_initialized_size_are_zero_extents()
+    {
+        var s = Entry("/short-init").Streams.Single();
+        Assert.Equal(300000, s.SizeBytes);
+        Assert.Equal(5000, s.InitializedBytes);
+        Assert.Equal(5000, s.Extents.Where(x => x.Kind == ExtentKind.Data).Sum(x => x.LengthBytes));
+        Assert.Equal(ExtentKind.Zero, s.Extents[^1].Kind);
+        Assert.Equal(300000, s.Extents[^1].EndBytes);
+    }
+
+    [Fact]
+    public void Json_lines_round_trip_keeps_every_entry()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        foreach (var e in fx.Map.Entries)
+        {
+            buffer.Clear();
+            using (var w = StorageMapJson.CreateWriter(buffer)) StorageMapJson.WriteEntry(w, e);
+            var back = StorageMapJson.ReadEntry(buffer.WrittenSpan);
+            Assert.Equal((e.Kind, e.Path, e.Id, e.SizeBytes, e.Target), (back.Kind, back.Path, back.Id, back.SizeBytes, back.Target));
+            Assert.Equal(e.Links, back.Links);
+            Assert.Equal(e.Modified, back.Modified);
+            Assert.Equal(e.Streams.Count, back.Streams.Count);
+            for (int i = 0; i < e.Streams.Count; i++)
+            {
+                Assert.Equal(e.Streams[i].Extents, back.Streams[i].Extents, (a, b) => a.OffsetBytes == b.OffsetBytes && a.LengthBytes == b.LengthBytes
+                    && a.Kind == b.Kind && (a.Kind == ExtentKind.Compressed ? a.Runs.SequenceEqual(b.Runs) : a.Lba == b.Lba && a.Blocks == b.Blocks));
+                Assert.Equal(e.Streams[i].InitializedBytes, back.Streams[i].InitializedBytes);
+            }
+        }
+    }
+
+    [Fact]
     public void Alternate_data_streams_are_mapped()
     {
         var e = Entry("/ads.txt");
