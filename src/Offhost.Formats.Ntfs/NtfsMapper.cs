@@ -39,6 +39,8 @@ internal sealed class NtfsMapper : IVolumeMapper
 
     /// <summary>Number of $ATTRIBUTE_LIST attributes seen in pass 2 (for tests and diagnostics).</summary>
     internal int AttributeListsSeen { get; private set; }
+    /// <summary>Streams whose $DATA was split over several records (pieces with different lowest VCNs).</summary>
+    internal int SplitStreamsSeen { get; private set; }
     internal IReadOnlyList<DataRun> MftRuns => mft.Runs;
 
     internal long RecordDeviceOffset(ulong record) => mft.DeviceOffsetOf(mft.RecordStreamOffset(record));
@@ -306,6 +308,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         {
             int j = i + 1;
             while (j < work.Data.Count && work.Data[j].Name == work.Data[i].Name) j++;
+            if (j - i > 1) SplitStreamsSeen++;
             streamList.Add(streams.Build(work.Data.GetRange(i, j - i), number));
             i = j;
         }

@@ -55,6 +55,7 @@ public sealed class FeatureVolumeTests(FeatureVolumeFixture fx) : IClassFixture<
     public void Fragmented_file_needs_an_attribute_list_and_many_extents()
     {
         Assert.True(fx.Map.AttributeListsSeen >= 1, "no $ATTRIBUTE_LIST was seen");
+        Assert.True(fx.Map.SplitStreams >= 1, "no $DATA split over several FILE records was seen");
         var s = Entry("/fragmented.bin").Streams.Single();
         Assert.True(s.Extents.Count > 200, $"only {s.Extents.Count} extents");
         var info = Offhost.Testing.Tool.Run("ntfsinfo", "-F", "/fragmented.bin", fx.Builder.ImagePath);
