@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using Offhost.Core.Devices;
 using Offhost.Core.Errors;
@@ -193,6 +194,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         return table;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void ScanDirectoryNames(ulong number, Span<byte> rec, DirectoryTable table)
     {
         // The header fields read here lie in the first stride, before its fixup position, so they can be checked before
@@ -239,6 +241,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     MapEntry? MapRecord(ulong number, ReadOnlyMemory<byte> recordMemory, RecordWork work)
     {
         work.Clear();
@@ -295,6 +298,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     MapEntry BuildEntry(ulong number, ushort sequence, MapEntryKind kind, string path, IReadOnlyList<string> links,
         RecordWork work, long device)
     {
@@ -376,6 +380,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         return bytes;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void CollectAttributes(ulong number, ReadOnlySpan<byte> rec, long device, RecordWork work, ref byte[]? attributeList, ref long attributeListOffset)
     {
         foreach (var a in FileRecord.Attributes(rec, number, device))
@@ -407,6 +412,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     DataAttributePiece ToPiece(in AttributeRecord a)
     {
         if (!a.IsNonResident)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Offhost.Core.Errors;
 using Offhost.Core.Mapping;
 
@@ -9,6 +10,7 @@ namespace Offhost.Formats.Ntfs;
 /// </summary>
 internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes, int blockBytes)
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public MapStream Build(List<DataAttributePiece> pieces, ulong recordNumber)
     {
         var head = pieces[0];
@@ -77,6 +79,7 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
 
     long DeviceBytes(long lcn) => partitionOffsetBytes + lcn * clusterBytes;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void BuildPlain(List<DataRun> runs, long size, long init, List<MapExtent> extents)
     {
         foreach (var r in runs)
