@@ -19,6 +19,8 @@ public static class NtfsFeatureTree
         printf 'in the middle' | dd of=sparse-middle bs=1 seek=20000000 conv=notrunc status=none
         dd if=/dev/urandom of=sparse-tail bs=4096 seek=1000 count=3 status=none
         truncate -s 1M sparse-empty
+        head -c 5000 /dev/urandom > short-init
+        truncate -s 300000 short-init
         echo 'main stream' > ads.txt
         setfattr -n user.small -v 'hello stream' ads.txt
         python3 -c "import os; os.setxattr('ads.txt', 'user.big', os.urandom(60000))"
