@@ -18,7 +18,8 @@ iqn="iqn.2024-01.org.offhost.bench:read"
 uri="iscsi://127.0.0.1:${port}/${iqn}/1"
 tgtd_pid=""
 cleanup() {
-  [[ -n "$tgtd_pid" ]] && kill "$tgtd_pid" 2>/dev/null && wait "$tgtd_pid" 2>/dev/null || true
+  # tgtd ignores SIGTERM while targets exist.
+  [[ -n "$tgtd_pid" ]] && kill -9 "$tgtd_pid" 2>/dev/null && wait "$tgtd_pid" 2>/dev/null || true
   rm -f "/var/run/tgtd/socket.${ctl}" "/var/run/tgtd/socket.${ctl}.lock"
   rm -rf "$work"
 }
@@ -39,7 +40,7 @@ ours=(); theirs=()
 for r in $(seq "$rounds"); do
   o=$("$root/offhost" iscsi read-bench "$uri" --request-bytes 1048576 --queue-depth 8 --seconds "$seconds" | sed -n 's/.*: \([0-9.]*\) MiB\/s/\1/p')
   # iscsi-perf runs until interrupted; its "iops average" with 1 MiB requests is MiB/s.
-  t=$(timeout -s INT "$seconds" iscsi-perf -m 8 -b 2048 "$uri" 2>&1 | tr '\r' '\n' \
+  t=$( { timeout -s INT "$seconds" iscsi-perf -m 8 -b 2048 "$uri" 2>&1 || true; } | tr '\r' '\n' \
       | sed -n 's/.*iops average \([0-9]*\) .*/\1/p' | tail -1)
   echo "round $r: offhost ${o} MiB/s, iscsi-perf ${t} MiB/s"
   ours+=("$o"); theirs+=("$t")
