@@ -36,6 +36,7 @@ public sealed class IscsiSession : IAsyncDisposable
     readonly CancellationTokenSource _closing = new();
     readonly byte[] _sendBuffer = new byte[SendBufferBytes + IscsiPdu.BhsLength + 8];
     readonly byte[] _trailer = new byte[PduCodec.MaxTrailerLength];
+    readonly byte[] _sendTrailer = new byte[PduCodec.MaxTrailerLength];
     readonly Lock _snLock = new();
     uint _cmdSN;
     uint _expCmdSN;
@@ -243,11 +244,9 @@ public sealed class IscsiSession : IAsyncDisposable
         }
         finally
         {
-            if (releaseHere)
-            {
-                _commands.TryRemove(pending.Itt, out _);
+            // Fail() may already have removed the command and released its slot.
+            if (releaseHere && _commands.TryRemove(pending.Itt, out _))
                 _queue.Release();
-            }
         }
     }
 
@@ -401,9 +400,8 @@ public sealed class IscsiSession : IAsyncDisposable
         }
         await SendAllAsync(_sendBuffer.AsMemory(0, header), cancellationToken);
         await SendAllAsync(data, cancellationToken);
-        var trailerBytes = new byte[PduCodec.MaxTrailerLength];
-        int t = PduCodec.WriteTrailer(data.Span, _digests, trailerBytes);
-        if (t > 0) await SendAllAsync(trailerBytes.AsMemory(0, t), cancellationToken);
+        int t = PduCodec.WriteTrailer(data.Span, _digests, _sendTrailer);
+        if (t > 0) await SendAllAsync(_sendTrailer.AsMemory(0, t), cancellationToken);
     }
 
     async Task SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
