@@ -188,8 +188,9 @@ public sealed class SessionFailureTests : IDisposable
     [Fact]
     public async Task A_write_cut_mid_transfer_is_reported_not_retried()
     {
-        using var proxy = new CuttingProxy(_tgt.Port) { CutFirstConnectionAfterBytes = 4096 };
+        using var proxy = new CuttingProxy(_tgt.Port);
         await using var disk = await IscsiDevices.OpenBlockAsync($"iscsi://127.0.0.1:{proxy.Port}/{Open}/1", Options, Ct);
+        proxy.CutFirstConnectionAfterMore(1000);            // a few R2Ts and responses into the writes below
         var e = await Assert.ThrowsAsync<IscsiConnectionException>(async () =>
         {
             for (int i = 0; i < 64; i++)
