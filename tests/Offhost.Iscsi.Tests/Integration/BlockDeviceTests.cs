@@ -51,7 +51,14 @@ public sealed class BlockDeviceTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await using var disk = await IscsiDevices.OpenBlockAsync(Uri(), Options with { MaxTransferBytes = 4 * 1024 * 1024 }, ct);
-        // 3 MiB writes exceed MaxBurstLength (tgt: 256 KiB), so each needs several R2T sequences.
+        // tgt's answers to our proposal: its limits win by the min/OR/AND result functions.
+        var p = disk.Session.Parameters;
+        Assert.Equal(262144, p.MaxBurstLengthBytes);
+        Assert.Equal(65536, p.FirstBurstLengthBytes);
+        Assert.Equal(8192, p.TargetMaxRecvDataSegmentLengthBytes);
+        Assert.True(p.InitialR2T);
+        Assert.True(p.ImmediateData);
+        // 3 MiB writes exceed MaxBurstLength, so each needs immediate data and then twelve R2T sequences.
         var data = TestData.Random(7, 3 * 1024 * 1024 * 4);
         var tasks = new List<Task>();
         for (int i = 0; i < 4; i++)
