@@ -24,8 +24,17 @@ sealed class LoopMount : IDisposable
     {
         string img = s[name + ".img"];
         Tool.Run("truncate", "-s", $"{sizeMiB}M", img);
-        Tool.Run("mkfs.ext4", "-q", "-F", img);
+        Tool.Run("mkfs.ext4", "-q", "-F", "-b", "4096", img);
         return new LoopMount(img, s[name]);
+    }
+
+    /// <summary>An ext4 image created in <paramref name="directory"/> and mounted at <paramref name="mountPoint"/>.</summary>
+    public static LoopMount Ext4Inside(string directory, string name, string mountPoint, int sizeMiB = 64)
+    {
+        string img = Path.Combine(directory, name + ".img");
+        Tool.Run("truncate", "-s", $"{sizeMiB}M", img);
+        Tool.Run("mkfs.ext4", "-q", "-F", "-b", "4096", img);
+        return new LoopMount(img, mountPoint);
     }
 
     /// <summary>Starts a shell command as a separate process (a writer), with output captured.</summary>
