@@ -83,6 +83,28 @@ public class FrozenImageIntegrationTests
     }
 
     [Fact]
+    public async Task Buffered_writes_that_never_reach_the_device_on_their_own_still_fail_the_quiesce()
+    {
+        RequireAll();
+        using var s = new Scratch("frozen-buffered");
+        using var m = LoopMount.Ext4(s, "fs");
+        // Page-cache writes only: without a sync they would reach the device at write-back, long after the window.
+        using var writer = LoopMount.Start($"i=0; while :; do i=$((i+1)); echo $i >> '{m.MountPoint}/log'; sleep 0.3; done");
+        try
+        {
+            var target = FrozenImageTarget.Resolve(m.MountPoint);
+            var e = await Assert.ThrowsAsync<QuiesceTimeoutException>(() => Quiescer.WaitForInactivityAsync(target.Probes(),
+                new QuiesceOptions { InactivityWindow = TimeSpan.FromSeconds(1.5), Timeout = TimeSpan.FromSeconds(5) }, Ct));
+            Assert.True(e.WritesSeen >= 3, e.Message);
+        }
+        finally
+        {
+            writer.Kill(entireProcessTree: true);
+            writer.WaitForExit();
+        }
+    }
+
+    [Fact]
     public async Task Freeze_blocks_writers_until_release()
     {
         RequireAll();

@@ -113,7 +113,7 @@ public sealed class FrozenImageService
         }
         finally
         {
-            if (holder is not null) await holder.ReleaseAsync().ConfigureAwait(false);
+            if (holder is not null) await holder.DisposeAsync().ConfigureAwait(false);
         }
     }
 

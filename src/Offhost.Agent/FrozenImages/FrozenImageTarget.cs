@@ -45,7 +45,7 @@ internal sealed record FrozenImageTarget(string SourcePath, string? ImagePath, s
     {
         var probes = new List<IWriteActivityProbe>();
         if (DevicePath is not null && File.Exists(BlockDeviceStat.SysfsPath(Major, Minor)))
-            probes.Add(new BlockDeviceWriteProbe(DevicePath, Major, Minor));
+            probes.Add(new BlockDeviceWriteProbe(DevicePath, Major, Minor, WritableMountPoints));
         if (ImagePath is not null) probes.Add(new ImageFileWriteProbe(ImagePath));
         return probes;
     }
