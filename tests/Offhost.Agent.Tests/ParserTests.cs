@@ -114,6 +114,15 @@ public class ParserTests
         return true;
     }
 
+    [Property(MaxTest = 500)]
+    public bool Statx_buffer_of_arbitrary_bytes_never_throws(byte[] tail)
+    {
+        byte[] b = new byte[256];
+        tail.AsSpan(0, Math.Min(tail.Length, 256)).CopyTo(b);
+        _ = FileStatus.Parse(b);
+        return true;
+    }
+
     [Fact]
     public void Statx_of_this_directory_and_a_block_device()
     {
