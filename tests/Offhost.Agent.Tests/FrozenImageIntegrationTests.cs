@@ -38,6 +38,62 @@ public class FrozenImageIntegrationTests
     }
 
     [Fact]
+    public async Task Unmounted_loop_device_gets_provider_none_and_reflink_is_refused_off_xfs()
+    {
+        RequireAll();
+        using var s = new Scratch("frozen-blockdev");
+        string img = s["dev.img"];
+        Tool.Run("truncate", "-s", "8M", img);
+        string dev = Tool.Run("losetup", "-f", "--show", img).Trim();
+        try
+        {
+            var quiesce = new QuiesceOptions { InactivityWindow = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromSeconds(20) };
+            await using (var image = await _service.CreateAsync(dev, new FrozenImageOptions { Quiesce = quiesce }, Ct))
+            {
+                Assert.Equal(SnapshotProvider.None, image.Provider);
+                Assert.Equal(dev, image.SnapshotPath);
+            }
+            var target = FrozenImageTarget.Resolve(dev);
+            Assert.Equal(dev, target.DevicePath);
+            Assert.Contains(target.Probes(), p => p is BlockDeviceWriteProbe);
+            var e = await Assert.ThrowsAsync<UserFacingException>(() => _service.CreateAsync(dev,
+                new FrozenImageOptions { Provider = SnapshotProvider.Reflink, Quiesce = QuiesceOptions.Disabled }, Ct));
+            Assert.Contains("cannot clone files (FICLONE)", e.Message, StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(s.Dir));
+        }
+        finally
+        {
+            Tool.TryRun("losetup", ["-d", dev]);
+        }
+    }
+
+    [Fact]
+    public async Task Writes_into_an_offline_image_file_fail_the_quiesce()
+    {
+        RequireAll();
+        using var s = new Scratch("frozen-imgwrites");
+        string img = s["busy.img"];
+        Tool.Run("truncate", "-s", "8M", img);
+        using var writer = LoopMount.Start(
+            $"i=0; while :; do i=$((i+1)); dd if=/dev/urandom of='{img}' bs=4096 count=1 seek=$((i % 512)) conv=notrunc status=none; sleep 0.1; done");
+        try
+        {
+            var e = await Assert.ThrowsAsync<QuiesceTimeoutException>(() => _service.CreateAsync(img, new FrozenImageOptions
+            {
+                Provider = SnapshotProvider.None,
+                Quiesce = new QuiesceOptions { InactivityWindow = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(3) },
+            }, Ct));
+            Assert.Contains("(size, mtime and ctime)", e.Message, StringComparison.Ordinal);
+            Assert.True(e.WritesSeen >= 5, e.Message);
+        }
+        finally
+        {
+            writer.Kill(entireProcessTree: true);
+            writer.WaitForExit();
+        }
+    }
+
+    [Fact]
     public async Task Idle_mounted_loop_device_quiesces_through_its_sysfs_counters()
     {
         RequireAll();
