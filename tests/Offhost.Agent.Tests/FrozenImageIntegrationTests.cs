@@ -189,6 +189,47 @@ public class FrozenImageIntegrationTests
     }
 
     [Fact]
+    public async Task Watchdog_survives_terminal_signals_and_exits_on_release()
+    {
+        RequireAll();
+        using var s = new Scratch("frozen-guard");
+        using var m = LoopMount.Ext4(s, "fs");
+        using var guard = await FreezeGuard.StartAsync([m.MountPoint], TimeSpan.FromMinutes(5), Ct);
+        foreach (string sig in new[] { "INT", "TERM", "HUP", "QUIT" }) Tool.Run("kill", $"-{sig}", guard.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Task.Delay(500, Ct);
+        Assert.True(Directory.Exists($"/proc/{guard.ProcessId}"), "watchdog died from a terminal signal");
+        await guard.ReleaseAsync();
+        Assert.False(Directory.Exists($"/proc/{guard.ProcessId}") && !File.ReadAllText($"/proc/{guard.ProcessId}/stat").Contains(" Z ", StringComparison.Ordinal),
+            "watchdog still running after release");
+    }
+
+    [Fact]
+    public async Task Bind_mounted_file_system_is_frozen_once()
+    {
+        RequireAll();
+        using var s = new Scratch("frozen-bind");
+        using var m = LoopMount.Ext4(s, "fs");
+        string bind = s["bind"];
+        Directory.CreateDirectory(bind);
+        Tool.Run("mount", "--bind", m.MountPoint, bind);
+        try
+        {
+            await using (var image = await _service.CreateAsync(bind,
+                new FrozenImageOptions { Provider = SnapshotProvider.Freeze, Quiesce = QuiesceOptions.Disabled }, Ct))
+            {
+                Assert.Single(image.FrozenMountPoints);
+                Assert.False(m.CanWrite(TimeSpan.FromSeconds(1)));
+            }
+            Assert.True(m.CanWrite(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            Tool.TryRun("fsfreeze", ["-u", bind]);
+            Tool.TryRun("umount", [bind]);
+        }
+    }
+
+    [Fact]
     public async Task Max_freeze_thaws_and_signals_expiry()
     {
         RequireAll();
