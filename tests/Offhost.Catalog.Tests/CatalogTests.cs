@@ -247,6 +247,29 @@ public sealed class CatalogTests : IDisposable
     }
 
     [Fact]
+    public void Two_catalog_connections_writing_interleaved_batches_keep_ids_apart()
+    {
+        using var other = Catalog.Open(_catalog.Path);
+        var a = Begin();
+        var b = other.BeginBackup([new BackupSource("/dev/sdc", "ext4")]);
+        using (var wa = _catalog.BeginFiles(a.Id, filesPerTransaction: 5))
+        using (var wb = other.BeginFiles(b.Id, filesPerTransaction: 5))
+        {
+            for (int round = 0; round < 4; round++)
+            {
+                for (int i = 0; i < 5; i++) wa.Add(Samples.File($"/a/{round}-{i}", i));
+                for (int i = 0; i < 5; i++) wb.Add(Samples.File($"/b/{round}-{i}", i));
+            }
+            wa.Complete();
+            wb.Complete();
+        }
+        Assert.Equal(20, _catalog.CountFiles(a.Id));
+        Assert.Equal(20, _catalog.CountFiles(b.Id));
+        Assert.All(_catalog.FindFiles(a.Id, "**"), f => Assert.StartsWith("/a/", f.Path, StringComparison.Ordinal));
+        Assert.Single(_catalog.GetFile(b.Id, "/b/3-4")!.Streams);
+    }
+
+    [Fact]
     public void Stale_running_backup_of_a_dead_process_is_failed_at_open()
     {
         var live = Begin();
