@@ -50,6 +50,7 @@ public class ReflinkIntegrationTests
             Assert.Equal(SnapshotProvider.Reflink, image.Provider);
             Assert.StartsWith(xfs.MountPoint, image.SnapshotPath, StringComparison.Ordinal);
             Assert.Empty(image.FrozenMountPoints);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(image.SnapshotPath));
             // Writers go on after the snapshot: the file system was thawed right after the clone.
             long before = new FileInfo(Path.Combine(ext4.MountPoint, "seq0")).Length;
             await Task.Delay(500, Ct);

@@ -14,7 +14,7 @@ namespace Offhost.Agent.FrozenImages;
 /// </summary>
 internal sealed class FreezeGuard : IDisposable
 {
-    // Kept in the product as a heredoc-free one-liner script so no file has to be installed.
+    // Passed with bash -c, so no script file has to be installed next to the program.
     const string Script = """
         trap '' INT TERM HUP QUIT PIPE
         max=$1; shift
