@@ -68,6 +68,35 @@ public class FrozenImageIntegrationTests
     }
 
     [Fact]
+    public void Partition_write_counters_move_with_direct_writes_to_the_partition()
+    {
+        RequireAll();
+        Requires.Tool("sfdisk");
+        using var s = new Scratch("frozen-part");
+        string img = s["parted.img"];
+        Tool.Run("truncate", "-s", "16M", img);
+        Tool.RunChecked("sfdisk", ["-q", img], stdin: "label: gpt\nstart=2048, size=8192\n");
+        string dev = Tool.Run("losetup", "-f", "-P", "--show", img).Trim();
+        try
+        {
+            string part = dev + "p1";
+            for (int i = 0; i < 50 && !File.Exists(part); i++) Thread.Sleep(100);
+            if (!File.Exists(part)) Assert.Skip($"{part} did not appear (no partition scanning for loop devices here)");
+            var probe = Assert.Single(FrozenImageTarget.Resolve(part).Probes());
+            Assert.Contains("/sys/dev/block/", probe.Description, StringComparison.Ordinal);
+            var before = probe.Sample();
+            Tool.Run("dd", "if=/dev/zero", $"of={part}", "bs=4096", "count=4", "oflag=direct", "status=none");
+            var after = probe.Sample();
+            Assert.True(after.Detail - before.Detail >= 32, $"sectors written moved by {after.Detail - before.Detail}");
+            Assert.True(after.Writes > before.Writes);
+        }
+        finally
+        {
+            Tool.TryRun("losetup", ["-d", dev]);
+        }
+    }
+
+    [Fact]
     public async Task Writes_into_an_offline_image_file_fail_the_quiesce()
     {
         RequireAll();
