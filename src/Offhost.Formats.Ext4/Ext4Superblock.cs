@@ -144,6 +144,8 @@ public sealed class Ext4Superblock
         CorruptStructure.Check(blocksCount <= (ulong)(volumeLengthBytes / blockSize), Name, deviceOffset,
             $"s_blocks_count {blocksCount} ({blocksCount * (ulong)blockSize} bytes) exceeds the volume ({volumeLengthBytes} bytes): image truncated?");
         ulong groups = (blocksCount - firstData + bpg - 1) / bpg;
+        CorruptStructure.Check(groups <= uint.MaxValue && groups * 32 <= (ulong)Math.Max(0, volumeLengthBytes), Name, deviceOffset,
+            $"{groups} block groups cannot fit their descriptors in the volume");
         CorruptStructure.Check(inodes >= 11 && (ulong)inodes <= groups * ipg, Name, deviceOffset, $"s_inodes_count {inodes} does not fit {groups} groups of {ipg} inodes");
 
         int inodeSize = 128;
