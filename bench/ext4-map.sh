@@ -30,11 +30,11 @@ per_dir = 400
 for i in range(n):
     d = os.path.join(root, f"top{i // (per_dir * 50)}", f"dir{i // per_dir}")
     if i % per_dir == 0: os.makedirs(d, exist_ok=True)
-    size = rnd.choice([0, 17, 300, 1000, 4000, 9000, 70000]) if i % 10 else 200000
+    size = rnd.choice([0, 17, 300, 1000, 4000, 9000]) if i % 100 else 200000
     with open(os.path.join(d, f"f{i}"), "wb") as f: f.write(os.urandom(size))
 PY
   inodes=$((FILES + FILES / 100 + 1000))
-  rm -f "$IMG"; truncate -s 24G "$IMG"
+  rm -f "$IMG"; truncate -s 4G "$IMG"
   mkfs.ext4 -q -F -b 4096 -N "$inodes" -E lazy_itable_init=0,nodiscard -d "$WORK/src" "$IMG"
   rm -rf "$WORK/src"; rm -f "$WORK"/files-*; touch "$WORK/files-$FILES"
 fi
