@@ -45,20 +45,25 @@ find "$MNT" -type f -exec filefrag {} + >/dev/null
 cat "$IMG" >/dev/null 2>&1 || true
 
 seconds() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$1"; }
+cpu_seconds() { awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1"; }
 rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 
 /usr/bin/time -v -o "$WORK/fiemap.time" bash -c "find '$MNT' -type f -exec filefrag {} + >/dev/null"
 count=$(find "$MNT" | wc -l)
 umount "$MNT"
 fiemap=$(seconds "$WORK/fiemap.time")
-printf 'FIEMAP walk (find -exec filefrag): %s entries in %.2f s = %.0f files/s\n' "$count" "$fiemap" "$(echo "$count / $fiemap" | bc -l)"
+fiemap_cpu=$(cpu_seconds "$WORK/fiemap.time")
+printf 'FIEMAP walk (find -exec filefrag): %s entries in %.2f s (cpu %.2f s) = %.0f files/s\n' "$count" "$fiemap" "$fiemap_cpu" "$(echo "$count / $fiemap" | bc -l)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wall-clock ratios are only meaningful on an idle machine; cpu ratios less so affected)"
 
 OFFHOST=${OFFHOST:-$ROOT/artifacts/bin/Offhost.Cli/release/offhost}
 if [[ -x $OFFHOST ]] && "$OFFHOST" map "$IMG" >/dev/null 2>&1; then
   for mode in "" "--json"; do
     /usr/bin/time -v -o "$WORK/map.time" "$OFFHOST" map "$IMG" $mode >/dev/null
     t=$(seconds "$WORK/map.time")
-    printf 'offhost map %-6s: %.2f s, %.1fx faster than FIEMAP, peak RSS %s MiB\n' "$mode" "$t" "$(echo "$fiemap / $t" | bc -l)" "$(rss_mib "$WORK/map.time")"
+    c=$(cpu_seconds "$WORK/map.time")
+    printf 'offhost map %-6s: %.2f s (cpu %.2f s), %.1fx faster than FIEMAP (cpu %.1fx), peak RSS %s MiB\n' "$mode" "$t" "$c" \
+      "$(echo "$fiemap / $t" | bc -l)" "$(echo "$fiemap_cpu / $c" | bc -l)" "$(rss_mib "$WORK/map.time")"
   done
 else
   echo "offhost map is not built; timing the mapper through the test host (MapThroughputProbe)" >&2
@@ -67,8 +72,9 @@ else
     "$ROOT/artifacts/bin/Offhost.Formats.Ext4.Tests/release/Offhost.Formats.Ext4.Tests" \
     -method Offhost.Formats.Ext4.Tests.MapThroughputProbe.Map_image_named_by_environment 2>"$WORK/probe.log" >/dev/null || true
   grep '^ext4-map' "$WORK/probe.log" | while read -r line; do
-    t=$(sed -E 's/.* in ([0-9.]+) s.*/\1/' <<<"$line")
-    printf '%s; %.1fx faster than FIEMAP\n' "$line" "$(echo "$fiemap / $t" | bc -l)"
+    t=$(sed -E 's/.* in ([0-9.]+) s .*/\1/' <<<"$line")
+    c=$(sed -E 's/.*\(cpu ([0-9.]+) s\).*/\1/' <<<"$line")
+    printf '%s; %.1fx faster than FIEMAP (cpu %.1fx)\n' "$line" "$(echo "$fiemap / $t" | bc -l)" "$(echo "$fiemap_cpu / $c" | bc -l)"
   done
   printf 'test host peak RSS (includes the runner): %s MiB\n' "$(rss_mib "$WORK/map.time")"
 fi

@@ -176,23 +176,41 @@ internal sealed class Ext4Mapper : IVolumeMapper
         return inode;
     }
 
+    static readonly IReadOnlyDictionary<string, ReadOnlyMemory<byte>> NoXattrs = new Dictionary<string, ReadOnlyMemory<byte>>();
+    /// <summary>Flag lists by flag word; a volume uses a handful, and the cap keeps a damaged one from growing it.</summary>
+    readonly Dictionary<uint, IReadOnlyList<string>> flagLists = [];
+
+    IReadOnlyList<string> Flags(Ext4Inode inode)
+    {
+        if (flagLists.TryGetValue(inode.Flags, out var list)) return list;
+        list = inode.FlagList();
+        if (flagLists.Count < 1024) flagLists[inode.Flags] = list;
+        return list;
+    }
+
     MapEntry BuildEntry(Ext4Inode inode, string path, IReadOnlyList<string> links)
     {
-        var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
-        ReadXattrs(inode, xattrs);
-        xattrs.Remove("system.data", out var inlineTail);
+        IReadOnlyDictionary<string, ReadOnlyMemory<byte>> xattrs = NoXattrs;
+        ReadOnlyMemory<byte> inlineTail = default;
+        if (inode.FileAclBlock != 0 || !inode.InlineXattrArea.IsEmpty)
+        {
+            var found = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+            ReadXattrs(inode, found);
+            found.Remove("system.data", out inlineTail);
+            if (found.Count > 0) xattrs = found;
+        }
         var kind = inode.FileType switch
         {
             Ext4Inode.TypeDir => MapEntryKind.Directory,
             Ext4Inode.TypeSymlink => MapEntryKind.Symlink,
             _ => MapEntryKind.File,
         };
-        var entry = new MapEntry(kind, path, inode.Number)
+        return new MapEntry(kind, path, inode.Number)
         {
             Links = links,
             Sequence = inode.Generation,
             SizeBytes = inode.SizeBytes,
-            Attributes = inode.FlagList(),
+            Attributes = Flags(inode),
             Created = inode.Created,
             Modified = inode.Modified,
             Changed = inode.Changed,
@@ -200,11 +218,10 @@ internal sealed class Ext4Mapper : IVolumeMapper
             Mode = inode.Mode,
             Uid = inode.Uid,
             Gid = inode.Gid,
-            Xattrs = xattrs.Count == 0 ? new Dictionary<string, ReadOnlyMemory<byte>>() : xattrs,
+            Xattrs = xattrs,
+            Streams = inode.IsRegular ? [BuildStream(inode, inlineTail)] : [],
+            Target = inode.IsSymlink ? ReadSymlink(inode, inlineTail) : null,
         };
-        if (inode.IsRegular) return entry with { Streams = [BuildStream(inode, inlineTail)] };
-        if (inode.IsSymlink) return entry with { Target = ReadSymlink(inode, inlineTail) };
-        return entry;
     }
 
     void ReadXattrs(Ext4Inode inode, Dictionary<string, ReadOnlyMemory<byte>> into)
@@ -329,7 +346,7 @@ internal sealed class Ext4Mapper : IVolumeMapper
             target = InlineBytes(inode, inlineTail, MaxSymlinkBytes);
         else
         {
-            ulong eaBlocks = inode.FileAclBlock != 0 ? (ulong)(bs / 512) : 0;
+            ulong eaBlocks = inode.FileAclBlock != 0 ? (ulong)(sb.ClusterSizeBytes / 512) : 0;
             bool fast = !inode.HasFlag(Ext4Inode.FlagEaInode) && inode.BlocksIn512 <= eaBlocks && !inode.HasFlag(Ext4Inode.FlagExtents);
             if (fast)
             {
