@@ -48,6 +48,7 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
     {
         string img = fx.Copy(fx.Plain);
         Ext4VolumeBuilder.Patch(img, 1024 + 0x38, U16(0x1234));
+        Assert.False(Ext4Volume.Probe(File.ReadAllBytes(img).AsSpan(0, 2048)));
         using var t = new Ext4TestImage(img);
         var e = Assert.Throws<CorruptStructureException>(() => t.Open());
         Assert.Equal("ext4_super_block", e.Structure);
@@ -203,6 +204,7 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
     {
         foreach (var image in new[] { fx.Plain, fx.Csum, fx.Ext2 })
         {
+            Assert.True(Ext4Volume.Probe(File.ReadAllBytes(image).AsSpan(0, 2048)));
             var entries = Map(image);
             Assert.DoesNotContain(entries, e => e.Kind == MapEntryKind.Unmappable);
             Assert.Contains(entries, e => e.Path == "/xattr-file" && e.Xattrs["user.big"].Length == 500);
