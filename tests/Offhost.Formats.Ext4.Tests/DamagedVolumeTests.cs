@@ -80,6 +80,28 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
     }
 
     [Fact]
+    public void Journal_needing_recovery_is_mapped_with_a_warning()
+    {
+        string img = fx.Copy(fx.Csum);
+        Ext4VolumeBuilder.Debugfs(img, "feature needs_recovery", write: true);
+        using var t = new Ext4TestImage(img);
+        var mapper = t.Open();
+        Assert.Contains("journal needs recovery (needs_recovery set): metadata may be behind", mapper.Volume.Warnings);
+        Assert.Contains(mapper.Entries(TestContext.Current.CancellationToken), e => e.Path == "/other/keep" && e.Kind == MapEntryKind.File);
+    }
+
+    [Fact]
+    public void External_journal_device_is_refused()
+    {
+        string img = fx.Scratch[$"{Guid.NewGuid():N}.journal"];
+        using (var f = new FileStream(img, FileMode.Create)) f.SetLength(8L << 20);
+        Tool.RunChecked("mke2fs", ["-q", "-F", "-O", "journal_dev", "-b", "4096", img], stdin: null);
+        using var t = new Ext4TestImage(img);
+        var e = Assert.Throws<CorruptStructureException>(() => t.Open());
+        Assert.Contains("journal_dev", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unknown_incompatible_feature_is_refused_by_name()
     {
         string img = fx.Copy(fx.Plain);
