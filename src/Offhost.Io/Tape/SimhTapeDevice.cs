@@ -16,7 +16,7 @@ namespace Offhost.Io.Tape;
 /// everything past the last write. Reads are one scatter read per record that also fetches the next leader.</para>
 /// <para>Operations complete synchronously (positional I/O on the calling thread). Not thread-safe.</para>
 /// </summary>
-public sealed class SimhTapeDevice : IStreamDevice
+public sealed class SimhTapeDevice : IStreamDevice, IDisposable
 {
     /// <summary>Room kept past the last record for two tape marks, so a writer that hit end of medium can still close the tape file.</summary>
     public const int ReservedForTapeMarksBytes = 2 * SimhCodec.LengthWordBytes;
@@ -556,6 +556,8 @@ public sealed class SimhTapeDevice : IStreamDevice
         handle.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    public void Dispose() => handle.Dispose();
 
     public override string ToString() => $"{path} ({Position})";
 }
