@@ -58,7 +58,7 @@ public sealed class PaxBackupImageTests : IDisposable
             },
         });
         // An NTFS alternate data stream as its own member, named FILE:STREAM (ntfs-3g streams_interface=windows form).
-        Put("data/regular.bin:Zone.Identifier", Encoding.ASCII.GetBytes("[ZoneTransfer]\r\nZoneId=3\r\n"));
+        Put(PaxNaming.AlternateStreamMemberName("data/regular.bin", "Zone.Identifier"), Encoding.ASCII.GetBytes("[ZoneTransfer]\r\nZoneId=3\r\n"));
 
         // Sparse: hole at the start, data (odd length), hole in the middle, data, hole at the end.
         string sparse = Path.Combine(src, "data/sparse.img");
