@@ -68,3 +68,57 @@ public sealed class SimhTapeDevicePropertyTests : IDisposable
             return true;
         });
 }
+
+public sealed class SimhTapeDeviceHostileTests : IDisposable
+{
+    readonly Scratch scratch = new("simh-hostile");
+
+    public void Dispose() => scratch.Dispose();
+
+    /// <summary>Images that start with valid objects and then turn into noise, and pure noise.</summary>
+    static Arbitrary<byte[]> Images() =>
+        (from prefix in Gen.Choose(1, 40).ArrayOf()
+         from noise in ArbMap.Default.GeneratorFor<byte[]>()
+         from marks in Gen.Elements<uint>(0, 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFEFFFF, 0x80000003).ArrayOf()
+         select SimhCodecTests.Image(prefix.Select(n => n % 5 == 0 ? null : (byte[]?)new byte[n]))
+             .Concat(marks.SelectMany(BitConverter.GetBytes)).Concat(noise).ToArray()).ToArbitrary();
+
+    [Property(MaxTest = 400)]
+    public Property Any_image_reads_spaces_and_scans_without_crash_or_hang() =>
+        Prop.ForAll(Images(), image =>
+        {
+            var ct = TestContext.Current.CancellationToken;
+            string path = scratch[$"h{Guid.NewGuid():N}.tap"];
+            File.WriteAllBytes(path, image);
+            using var d = SimhTapeDevice.Open(path, writable: false);
+            var buffer = new byte[64];
+            void Guard(Action a)
+            {
+                try { a(); }
+                catch (Core.Errors.CorruptStructureException e) { Assert.InRange(e.DeviceOffset, 0, image.Length); }
+                catch (TapeMediumException) { }
+            }
+            Guard(() => d.ScanAsync(ct).AsTask().GetAwaiter().GetResult());
+            Guard(() =>
+            {
+                d.RewindAsync(ct).AsTask().GetAwaiter().GetResult();
+                for (int i = 0; i < 10_000; i++)
+                {
+                    try
+                    {
+                        if (d.ReadRecordAsync(buffer, ct).AsTask().GetAwaiter().GetResult().Kind == TapeReadKind.EndOfData) break;
+                    }
+                    catch (TapeMediumException) { }
+                }
+            });
+            Guard(() =>
+            {
+                d.RewindAsync(ct).AsTask().GetAwaiter().GetResult();
+                d.SpaceAsync(SpaceUnit.EndOfData, 0, ct).AsTask().GetAwaiter().GetResult();
+                d.SpaceAsync(SpaceUnit.Records, -1000, ct).AsTask().GetAwaiter().GetResult();
+                d.SpaceAsync(SpaceUnit.Filemarks, -1000, ct).AsTask().GetAwaiter().GetResult();
+                d.SpaceAsync(SpaceUnit.Filemarks, 1000, ct).AsTask().GetAwaiter().GetResult();
+            });
+            return true;
+        });
+}

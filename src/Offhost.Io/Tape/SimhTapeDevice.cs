@@ -384,6 +384,10 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
             lookaheadOffset = -1;
             if (o.Kind == SimhObjectKind.TapeMark)
             {
+                // Forward reading found no tape mark between the start of this file and here; a backward one means
+                // the image is not what it seemed (e.g. gap words misread), so stop rather than guess.
+                CorruptStructure.Check(fileNumber > 0 && o.OffsetBytes >= fileStarts[(int)fileNumber] - SimhCodec.LengthWordBytes,
+                    $"{DeviceId}: SIMH tape mark", o.OffsetBytes, "found spacing backwards where reading forwards found none");
                 fileNumber--;
                 recordInFile = CountRecords(fileStarts[(int)fileNumber], offsetBytes, ct);
                 return done;
