@@ -218,7 +218,10 @@ public sealed class PaxBackupImageTests : IDisposable
         Assert.Equal(3, f.Count);
         Assert.Equal(archive.Length, f[1].GetProperty("bytes").GetInt64());
         Assert.Equal((archive.Length + 256 * 1024 - 1) / (256 * 1024), f[1].GetProperty("records").GetInt64());
+        Assert.Equal("pax archive", f[1].GetProperty("content").GetString());
+        Assert.StartsWith("index of backup", f[2].GetProperty("content").GetString(), StringComparison.Ordinal);
         string text = Tool.Run("dotnet", Offhost, "tape", "ls", tape);
         Assert.Contains("PAX001", text, StringComparison.Ordinal);
+        Assert.Contains("test source tree", text, StringComparison.Ordinal);
     }
 }

@@ -21,6 +21,9 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     /// <summary>Room kept past the last record for two tape marks, so a writer that hit end of medium can still close the tape file.</summary>
     public const int ReservedForTapeMarksBytes = 2 * SimhCodec.LengthWordBytes;
 
+    /// <summary>Bound on one <see cref="WriteFilemarksAsync"/> call (the marks are written from one buffer).</summary>
+    public const int MaxFilemarksPerWrite = 1 << 16;
+
     readonly SafeFileHandle handle;
     readonly bool writable;
     readonly long capacityBytes;
@@ -155,6 +158,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxFilemarksPerWrite);
         CheckWritable();
         if (offsetBytes + (long)count * SimhCodec.LengthWordBytes > capacityBytes)
             throw new EndOfMediumException($"{DeviceId}: end of medium at {Position}: no room for {count} filemarks");
