@@ -175,6 +175,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         gather[2] = trailer.AsMemory(0, trailerBytes);
         long end = offsetBytes + SimhCodec.LengthWordBytes + record.Length + trailerBytes;
         try { RandomAccess.Write(handle, gather, offsetBytes); }
+        catch (IOException) { DropTornWrite(); throw; }
         finally { gather[1] = default; }
         TruncateAfter(end);
         offsetBytes = end;
@@ -185,7 +186,8 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     {
         if (count == 0) return;
         var marks = new byte[count * SimhCodec.LengthWordBytes]; // tape marks are zero words
-        RandomAccess.Write(handle, marks, offsetBytes);
+        try { RandomAccess.Write(handle, marks, offsetBytes); }
+        catch (IOException) { DropTornWrite(); throw; }
         long end = offsetBytes + marks.Length;
         TruncateAfter(end);
         for (int i = 0; i < count; i++)
@@ -195,6 +197,14 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
             if (fileStarts.Count == fileNumber) fileStarts.Add(offsetBytes);
         }
         recordInFile = 0;
+    }
+
+    /// <summary>A failed write (e.g. the host disk is full) may leave part of a record; cut the image back to the
+    /// last complete object so it stays readable. The position does not move: the write did not happen.</summary>
+    void DropTornWrite()
+    {
+        try { TruncateAfter(offsetBytes); }
+        catch (IOException) { /* the original error is the one to report */ }
     }
 
     /// <summary>Everything after a write is gone, as on a real tape; also drop what we knew about it.</summary>
