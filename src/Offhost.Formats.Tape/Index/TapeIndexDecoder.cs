@@ -69,7 +69,7 @@ public static class TapeIndexDecoder
         return type;
     }
 
-    static TapeIndexHeader ReadHeader(ReadOnlySpan<byte> p, int baseAt)
+    internal static TapeIndexHeader ReadHeader(ReadOnlySpan<byte> p, int baseAt)
     {
         var r = new Reader(p, baseAt, "tape index header");
         ushort version = r.U16();
@@ -86,7 +86,7 @@ public static class TapeIndexDecoder
         return new TapeIndexHeader(id, source, new MapTime(seconds, nanos), archiveFile);
     }
 
-    static TapeIndexEntry ReadEntry(ReadOnlySpan<byte> p, int baseAt)
+    internal static TapeIndexEntry ReadEntry(ReadOnlySpan<byte> p, int baseAt)
     {
         var r = new Reader(p, baseAt, "tape index entry");
         byte kind = r.U8();
