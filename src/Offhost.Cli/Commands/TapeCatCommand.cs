@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Offhost.Core.Devices;
 using Offhost.Core.Errors;
-using Offhost.Io.Tape;
 
 namespace Offhost.Cli.Commands;
 
@@ -10,7 +9,7 @@ internal static class TapeCatCommand
 {
     public static Command Create()
     {
-        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image" };
+        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image, or an iscsi:// tape" };
         var file = new Option<long>("--file") { Description = "Tape file number (0 is the volume label)", Required = true };
         var command = new Command("cat", "Write the records of one tape file to stdout") { tape, file };
         command.SetAction((parseResult, cancellationToken) => TapeCommand.RunAsync(async () =>
@@ -18,7 +17,8 @@ internal static class TapeCatCommand
             string path = parseResult.GetValue(tape)!;
             long fileNumber = parseResult.GetValue(file);
             if (fileNumber < 0) throw new UserFacingException("--file must be 0 or more", ExitCodes.Usage);
-            await using var device = SimhTapeDevice.Open(path, writable: false);
+            await using var opened = await Devices.OpenTapeAsync(path, writable: false, cancellationToken);
+            var device = opened.Device;
             try
             {
                 await device.LocateAsync(new TapePosition(fileNumber, 0), cancellationToken);

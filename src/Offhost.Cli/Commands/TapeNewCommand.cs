@@ -29,7 +29,14 @@ internal static class TapeNewCommand
             if (earlyWarningBytes >= capacityBytes)
                 throw new UserFacingException("--early-warning must be smaller than --capacity", ExitCodes.Usage);
             var volume = new VolumeLabel(volumeId, capacityBytes, earlyWarningBytes, MapTime.FromDateTimeOffset(DateTimeOffset.UtcNow), Guid.NewGuid());
-            try
+            if (Devices.IsIscsi(path))
+            {
+                await using (var existing = await Devices.OpenTapeAsync(path, writable: false, cancellationToken))
+                    if (existing.Label is not null && !parseResult.GetValue(force))
+                        throw new UserFacingException($"{path}: already labelled {existing.Label.VolumeId}; refusing to relabel a tape (use --force to erase it)", ExitCodes.Usage);
+                await Devices.LabelIscsiTapeAsync(path, volume, cancellationToken);
+            }
+            else try
             {
                 await using var device = SimhTapeDevice.Create(path, volume, parseResult.GetValue(force));
             }
