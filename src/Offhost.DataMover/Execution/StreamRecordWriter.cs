@@ -58,6 +58,8 @@ internal sealed class StreamRecordWriter(IStreamDevice device, int maxRecordByte
     public async ValueTask EndSegmentAsync(EndAction end, int segment, CancellationToken ct)
     {
         if (assembled == 0 || end == EndAction.Carry) return;
+        while (assembled >= recordBytes) await DrainOneAssembledAsync(segment, ct);     // the record size shrank under a residual
+        if (assembled == 0) return;
         switch (end)
         {
             case EndAction.FlushShort:
