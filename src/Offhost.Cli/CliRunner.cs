@@ -10,7 +10,7 @@ internal static class CliRunner
     {
         try
         {
-            return await root.Parse(args).InvokeAsync();
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (OperationCanceledException)
         {
@@ -30,6 +30,12 @@ internal static class CliRunner
         catch (IOException e)
         {
             await Console.Error.WriteLineAsync($"offhost: I/O error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A defect, not a user error: say so plainly and keep the trace for the bug report.
+            await Console.Error.WriteLineAsync($"offhost: internal error: {e}");
             return ExitCodes.Failure;
         }
     }

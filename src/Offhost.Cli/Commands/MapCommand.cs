@@ -1,4 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
+using Offhost.Cli.Output;
+using Offhost.Core.Mapping;
+using Offhost.Mapping;
 
 namespace Offhost.Cli.Commands;
 
@@ -8,14 +12,95 @@ internal static class MapCommand
     public static Command Create()
     {
         var source = new Argument<string>("SOURCE") { Description = "Volume image, whole-disk image, block device or iscsi:// LUN" };
-        var json = new Option<bool>("--json") { Description = "Print the map as JSON Lines on stdout" };
+        var json = new Option<bool>("--json") { Description = "Print the map as JSON Lines on stdout (docs/formats/storage-map.md)" };
         var partition = new Option<int?>("--partition") { Description = "Map only partition N (1-based) of a partitioned disk" };
         var command = new Command("map", "Print the storage map of a file system: every file as resident bytes or physical extents")
         {
             source, json, partition,
         };
-        command.SetAction((parseResult, cancellationToken) =>
-            Task.FromResult(ExitCodes.Failure));
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            parseResult.GetValue(source)!, parseResult.GetValue(json), parseResult.GetValue(partition), cancellationToken));
         return command;
+    }
+
+    static async Task<int> RunAsync(string source, bool json, int? partition, CancellationToken cancellationToken)
+    {
+        using var device = Sources.OpenBlockSource(source) as IDisposable;
+        var blockSource = (Core.Devices.IBlockSource)device!;
+        var stopwatch = Stopwatch.StartNew();
+        var mappers = VolumeOpener.Open(blockSource, partition);
+        var summaries = new List<(IVolumeMapper Mapper, MapSummary Summary)>();
+
+        if (json)
+        {
+            await using var stdout = Console.OpenStandardOutput();
+            await using var output = new BufferedStream(stdout, 1 << 20);
+            using var writer = new System.Text.Json.Utf8JsonWriter(output, new System.Text.Json.JsonWriterOptions { SkipValidation = true });
+            foreach (var mapper in mappers)
+            {
+                var summary = new MapSummary();
+                StorageMapJson.WriteVolume(writer, mapper.Volume);
+                EndLine(writer, output);
+                foreach (var entry in mapper.Entries(cancellationToken))
+                {
+                    summary.Add(entry);
+                    StorageMapJson.WriteEntry(writer, entry);
+                    EndLine(writer, output);
+                }
+                summaries.Add((mapper, summary));
+            }
+            await output.FlushAsync(cancellationToken);
+        }
+        else
+        {
+            await ProgressDisplay.RunAsync("Mapping", ProgressDisplay.Enabled(json), bytes: false, counter => Task.Run(() =>
+            {
+                foreach (var mapper in mappers)
+                {
+                    var summary = new MapSummary();
+                    foreach (var entry in mapper.Entries(cancellationToken))
+                    {
+                        summary.Add(entry);
+                        counter.Set(mapper.Statistics.RecordsScanned);
+                    }
+                    summaries.Add((mapper, summary));
+                }
+                return 0;
+            }, cancellationToken));
+            PrintSummary(summaries, stopwatch.Elapsed);
+        }
+
+        foreach (var (mapper, summary) in summaries)
+        {
+            foreach (var w in mapper.Volume.Warnings) await Console.Error.WriteLineAsync($"offhost: warning: {w}");
+            if (summary.Unmappable > 0 && json)
+                await Console.Error.WriteLineAsync($"offhost: {summary.Unmappable} entries could not be mapped (type \"unmappable\" in the output)");
+        }
+        return summaries.Any(s => s.Summary.Unmappable > 0) ? ExitCodes.Incomplete : ExitCodes.Success;
+    }
+
+    static void EndLine(System.Text.Json.Utf8JsonWriter writer, Stream output)
+    {
+        writer.Flush();
+        output.WriteByte((byte)'\n');
+        writer.Reset(output);
+    }
+
+    static void PrintSummary(List<(IVolumeMapper Mapper, MapSummary Summary)> summaries, TimeSpan elapsed)
+    {
+        long records = 0;
+        foreach (var (mapper, s) in summaries)
+        {
+            var v = mapper.Volume;
+            records += mapper.Statistics.RecordsScanned;
+            Console.WriteLine($"Volume: {v.FileSystem}{(v.Partition is int p ? $", partition {p}" : "")} at byte {v.PartitionOffsetBytes}, {Units.Bytes(v.SizeBytes)}, cluster {v.ClusterSizeBytes} bytes, label \"{v.Label}\", serial {v.Serial}");
+            Console.WriteLine($"  files {s.Files:N0}, directories {s.Directories:N0}, symlinks {s.Symlinks:N0}, unmappable {s.Unmappable:N0}");
+            Console.WriteLine($"  streams: resident {s.ResidentStreams:N0}, non-resident {s.NonResidentStreams:N0}, sparse {s.SparseStreams:N0}, compressed {s.CompressedStreams:N0}, encrypted {s.EncryptedStreams:N0}");
+            Console.WriteLine($"  bytes mapped {Units.Bytes(s.BytesMapped)} of {Units.Bytes(s.LogicalBytes)} stream bytes; {mapper.Statistics.RecordsScanned:N0} records scanned");
+            foreach (var u in s.FirstUnmappable) Console.WriteLine($"  unmappable: {u.Path} (id {u.Id}): {u.Error}");
+            if (s.Unmappable > s.FirstUnmappable.Count) Console.WriteLine($"  … and {s.Unmappable - s.FirstUnmappable.Count:N0} more unmappable (see --json)");
+        }
+        double seconds = Math.Max(elapsed.TotalSeconds, 1e-6);
+        Console.WriteLine($"Time: {elapsed.TotalSeconds:F2} s ({records / seconds:N0} records/s)");
     }
 }

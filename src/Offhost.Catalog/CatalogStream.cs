@@ -1,0 +1,13 @@
+namespace Offhost.Catalog;
+
+/// <summary>One data stream of a catalogued file (the unnamed stream has the empty name).</summary>
+public sealed record CatalogStream(string Name, long SizeBytes)
+{
+    public TapeLocation? Location { get; init; }
+
+    /// <summary>xxHash64 (seed 0) of the stream's bytes as written to the archive; null if not computed.</summary>
+    public ulong? XxHash64 { get; init; }
+
+    /// <summary>The device extents the stream was copied from, in stream order.</summary>
+    public IReadOnlyList<SourceExtent> Extents { get; init; } = [];
+}

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Text.Json;
+using Offhost.Cli.Output;
+using Offhost.Core.Devices;
+using Offhost.Core.Errors;
+using Offhost.Io.Block;
+using Offhost.Io.Tape;
+using Offhost.Scsi.Identification;
+using Offhost.Server.Backup;
+
+namespace Offhost.Cli.Commands;
+
+/// <summary><c>offhost backup-image SOURCE --tape TAPE</c>: writes the pax backup image of a volume to a tape
+/// with EXTENDED COPY, and its index after it. The lower-level step that <c>offhost backup</c> builds on.</summary>
+internal static class BackupImageCommand
+{
+    public static Command Create()
+    {
+        var source = new Argument<string>("SOURCE") { Description = "Volume image, whole-disk image or block device (opened read-only)" };
+        var tape = new Option<string>("--tape") { Description = "SIMH .tap virtual tape (made with 'offhost tape new')", Required = true };
+        var partition = new Option<int?>("--partition") { Description = "Back up only partition N (1-based)" };
+        var recordSize = new Option<string>("--record-size") { Description = "Tape record size", DefaultValueFactory = _ => "256K" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var command = new Command("backup-image", "Write the backup image of a volume (pax archive + index) to a tape through EXTENDED COPY")
+        {
+            source, tape, partition, recordSize, json,
+        };
+        command.SetAction((r, ct) => RunAsync(r.GetValue(source)!, r.GetValue(tape)!, r.GetValue(partition),
+            (int)Units.ParseBytes(r.GetValue(recordSize)!), r.GetValue(json), ct));
+        return command;
+    }
+
+    static async Task<int> RunAsync(string sourcePath, string tapePath, int? partition, int recordBytes, bool json, CancellationToken ct)
+    {
+        using var source = new FileBlockSource(sourcePath);
+        await using var device = FileBlockDevice.Open(sourcePath, new FileBlockDeviceOptions { Writable = false });
+        await using var tape = SimhTapeDevice.Open(tapePath, writable: true);
+        if (tape.Label is null)
+            throw new UserFacingException($"{tapePath}: no Offhost volume label; create the tape with 'offhost tape new'", ExitCodes.Usage);
+        await tape.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
+
+        var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, NaaDesignator.Naa6FromIdentity("tape:" + tape.Label.VolumeUuid))
+        {
+            Partition = partition,
+            RecordBytes = recordBytes,
+            SourceDescription = sourcePath,
+        };
+        var result = await ProgressDisplay.RunAsync("Backing up", ProgressDisplay.Enabled(json), bytes: true, counter =>
+        {
+            counter.Total = source.LengthBytes;
+            return BackupImageJob.RunAsync(request, counter.Add, ct);
+        });
+
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                backup_id = result.BackupId,
+                tape = tapePath,
+                archive_file = result.ArchiveFileNumber,
+                index_file = result.IndexFileNumber,
+                archive_bytes = result.ArchiveBytes,
+                files = result.Files,
+                bytes_from_device = result.BytesFromDevice,
+                inline_bytes = result.InlineBytes,
+                parameter_lists = result.ParameterLists,
+                unmappable = result.Unmappable.Select(u => new { path = u.Path, id = u.Id, error = u.Error }),
+            }));
+        }
+        else
+        {
+            Console.WriteLine($"Backup {result.BackupId}: tape file {result.ArchiveFileNumber} (archive, {Units.Bytes(result.ArchiveBytes)}), tape file {result.IndexFileNumber} (index)");
+            Console.WriteLine($"  {result.Files:N0} files; {Units.Bytes(result.BytesFromDevice)} copied device → tape, {Units.Bytes(result.InlineBytes)} inline; {result.ParameterLists:N0} EXTENDED COPY parameter lists");
+            foreach (var u in result.Unmappable) Console.WriteLine($"  NOT backed up: {u.Path} (id {u.Id}): {u.Error}");
+        }
+        return result.Unmappable.Count > 0 ? ExitCodes.Incomplete : ExitCodes.Success;
+    }
+}

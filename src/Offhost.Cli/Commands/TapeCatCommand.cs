@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Offhost.Core.Devices;
+using Offhost.Core.Errors;
+using Offhost.Io.Tape;
+
+namespace Offhost.Cli.Commands;
+
+/// <summary><c>offhost tape cat TAPE --file N</c>: the data of one tape file on stdout (e.g. piped into <c>tar -x</c>).</summary>
+internal static class TapeCatCommand
+{
+    public static Command Create()
+    {
+        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image" };
+        var file = new Option<long>("--file") { Description = "Tape file number (0 is the volume label)", Required = true };
+        var command = new Command("cat", "Write the records of one tape file to stdout") { tape, file };
+        command.SetAction((parseResult, cancellationToken) => TapeCommand.RunAsync(async () =>
+        {
+            string path = parseResult.GetValue(tape)!;
+            long fileNumber = parseResult.GetValue(file);
+            if (fileNumber < 0) throw new UserFacingException("--file must be 0 or more", ExitCodes.Usage);
+            await using var device = SimhTapeDevice.Open(path, writable: false);
+            try
+            {
+                await device.LocateAsync(new TapePosition(fileNumber, 0), cancellationToken);
+            }
+            catch (IOException e) when (e is not CorruptStructureException)
+            {
+                throw new UserFacingException($"{path}: no tape file {fileNumber}: {e.Message}", ExitCodes.Usage);
+            }
+            // One buffer of the largest record: no record is ever cut short. Each record is one write to stdout.
+            var buffer = GC.AllocateUninitializedArray<byte>(device.MaxRecordBytes);
+            await using var stdout = Console.OpenStandardOutput();
+            while (true)
+            {
+                var r = await device.ReadRecordAsync(buffer, cancellationToken);
+                if (r.Kind != TapeReadKind.Record) break;
+                await stdout.WriteAsync(buffer.AsMemory(0, r.LengthBytes), cancellationToken);
+            }
+            await stdout.FlushAsync(cancellationToken);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

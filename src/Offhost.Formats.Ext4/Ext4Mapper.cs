@@ -1,0 +1,433 @@
+using System.Text;
+using Offhost.Core.Devices;
+using Offhost.Core.Errors;
+using Offhost.Core.Mapping;
+
+namespace Offhost.Formats.Ext4;
+
+/// <summary>
+/// Maps an ext2/3/4 volume by walking the directory tree from the root (inode 2), depth first. Memory stays bounded
+/// by the tree's shape, not its size: a stack of pending directories, the set of directories already visited,
+/// a table of names for files with more than one link until their last name is seen, and an 8 MiB inode cache.
+/// Extents are in device blocks (<see cref="IBlockSource.LogicalBlockSize"/>) counted from the start of the device.
+/// Not thread-safe; <see cref="Entries"/> is single pass.
+/// </summary>
+internal sealed class Ext4Mapper : IVolumeMapper
+{
+    const uint RootInode = 2;
+    /// <summary>Directories read in one piece up to this size; larger ones are validated in a first pass and re-read.</summary>
+    const int DirectoryChunkBytes = 1 << 20;
+    /// <summary>Longest symlink target Linux allows (PATH_MAX).</summary>
+    const int MaxSymlinkBytes = 4096;
+
+    readonly SliceBlockSource volume;
+    readonly Ext4Superblock sb;
+    readonly Ext4GroupTable groups;
+    readonly Ext4BlockMap blockMap;
+    readonly Ext4ChunkCache inodeCache;
+    readonly long partitionStart;
+    readonly int bs;
+    readonly int deviceBlock;
+    readonly byte[] blockBuffer;
+    readonly List<Ext4Run> runs = [];
+    int entriesCalls;
+
+    public Ext4Mapper(SliceBlockSource volume, Ext4Superblock sb, Ext4GroupTable groups, VolumeInfo info)
+    {
+        this.volume = volume;
+        this.sb = sb;
+        this.groups = groups;
+        Volume = info;
+        partitionStart = volume.StartBytes;
+        bs = sb.BlockSizeBytes;
+        deviceBlock = volume.LogicalBlockSize;
+        blockMap = new Ext4BlockMap(volume, sb, partitionStart);
+        inodeCache = new Ext4ChunkCache(volume);
+        blockBuffer = new byte[bs];
+    }
+
+    public VolumeInfo Volume { get; }
+    public MapStatistics Statistics { get; } = new();
+
+    public IEnumerable<MapEntry> Entries(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref entriesCalls) != 1) throw new InvalidOperationException("Entries() is single pass");
+        return Walk(cancellationToken);
+    }
+
+    sealed class PendingLinks(Ext4Inode inode)
+    {
+        public Ext4Inode Inode { get; } = inode;
+        public List<string> Names { get; } = [];
+    }
+
+    IEnumerable<MapEntry> Walk(CancellationToken ct)
+    {
+        var stack = new Stack<(uint Inode, string Path)>();
+        var visitedDirs = new HashSet<uint>();
+        var pending = new Dictionary<uint, PendingLinks>();
+        var emittedLinked = new HashSet<uint>();
+        var children = new List<Ext4DirectoryEntry>();
+        var chunks = new List<(ulong Logical, ulong Physical, int Blocks)>();
+        stack.Push((RootInode, "/"));
+
+        while (stack.Count > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (dirIno, dirPath) = stack.Pop();
+            if (!visitedDirs.Add(dirIno))
+            {
+                yield return Unmappable(dirPath, dirIno, new CorruptStructureException("ext4_dir_entry_2", -1,
+                    $"directory inode {dirIno} is reachable twice (a loop or a hard link to a directory); not descending again"));
+                continue;
+            }
+            var dir = TryReadInode(dirIno, out var dirError);
+            if (dir is null) { yield return Unmappable(dirPath, dirIno, dirError!); continue; }
+            if (!dir.IsDirectory)
+            {
+                yield return Unmappable(dirPath, dirIno, new CorruptStructureException($"inode {dirIno}", dir.DeviceOffset, $"expected a directory, found mode 0x{dir.Mode:X4}"));
+                continue;
+            }
+            // Pass 1: validate every block before anything of this directory is emitted.
+            bool oneChunk = false;
+            byte[]? kept = null;
+            CorruptStructureException? bad = null;
+            try { (oneChunk, kept) = PrepareDirectory(dir, chunks); }
+            catch (CorruptStructureException e) { bad = e; }
+            if (bad is not null) { yield return Unmappable(dirPath, dirIno, bad); continue; }
+
+            MapEntry dirEntry;
+            try { dirEntry = BuildEntry(dir, dirPath, []); }
+            catch (CorruptStructureException e) { dirEntry = Unmappable(dirPath, dirIno, e); }
+            yield return dirEntry;
+
+            // Pass 2: names, chunk by chunk (one chunk when the directory is small; kept from pass 1).
+            int chunkIndex = 0;
+            while (true)
+            {
+                children.Clear();
+                CorruptStructureException? late = null;
+                bool more;
+                try { more = ReadDirectoryNames(dir, chunks, ref chunkIndex, kept, oneChunk, children); }
+                catch (CorruptStructureException e) { late = e; more = false; }
+                if (late is not null) { yield return Unmappable(dirPath, dirIno, late); break; }
+                foreach (var child in children)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    string path = dirPath == "/" ? "/" + child.Name : dirPath + "/" + child.Name;
+                    var inode = TryReadInode(child.Inode, out var error);
+                    if (inode is null) { yield return Unmappable(path, child.Inode, error!); continue; }
+                    if (inode.IsDirectory) { stack.Push((child.Inode, path)); continue; }
+                    if (inode.LinksCount > 1)
+                    {
+                        if (emittedLinked.Contains(child.Inode)) continue;
+                        if (!pending.TryGetValue(child.Inode, out var p)) pending[child.Inode] = p = new PendingLinks(inode);
+                        p.Names.Add(path);
+                        if (p.Names.Count < inode.LinksCount) continue;
+                        pending.Remove(child.Inode);
+                        emittedLinked.Add(child.Inode);
+                        yield return SafeBuild(p.Inode, p.Names[0], p.Names.Skip(1).ToArray());
+                        continue;
+                    }
+                    yield return SafeBuild(inode, path, []);
+                }
+                if (!more) break;
+            }
+        }
+        // Files whose link count promises more names than the tree holds (orphaned names): emit with what was found.
+        foreach (var (_, p) in pending.OrderBy(kv => kv.Key))
+            yield return SafeBuild(p.Inode, p.Names[0], p.Names.Skip(1).ToArray());
+        Statistics.MetadataBytesRead = inodeCache.BytesRead + blockMap.MetadataBytesRead + directoryBytesRead;
+    }
+
+    long directoryBytesRead;
+
+    MapEntry SafeBuild(Ext4Inode inode, string path, IReadOnlyList<string> links)
+    {
+        try { return BuildEntry(inode, path, links); }
+        catch (CorruptStructureException e) { return Unmappable(path, inode.Number, e); }
+    }
+
+    static MapEntry Unmappable(string path, ulong id, CorruptStructureException e) =>
+        new(MapEntryKind.Unmappable, path, id) { Error = e.Message };
+
+    Ext4Inode? TryReadInode(uint ino, out CorruptStructureException? error)
+    {
+        try { error = null; return ReadInode(ino); }
+        catch (CorruptStructureException e) { error = e; return null; }
+    }
+
+    /// <summary>Reads and checks inode <paramref name="ino"/>; throws <see cref="CorruptStructureException"/>.</summary>
+    public Ext4Inode ReadInode(uint ino)
+    {
+        Statistics.RecordsScanned++;
+        if (ino < 1 || ino > sb.InodesCount)
+            CorruptStructure.Throw("ext4_dir_entry_2", -1, $"inode number {ino} is outside 1..{sb.InodesCount}");
+        uint group = (ino - 1) / sb.InodesPerGroup;
+        uint index = (ino - 1) % sb.InodesPerGroup;
+        ulong table = groups.InodeTableBlock(group, out var groupError);
+        if (groupError is not null)
+            throw new CorruptStructureException(groupError.Structure, groupError.DeviceOffset, groupError.Reason + $" (inode {ino} is in this group)");
+        long at = (long)table * bs + (long)index * sb.InodeSizeBytes;
+        var inode = Ext4Inode.Read(inodeCache.Get(at, sb.InodeSizeBytes), ino, partitionStart + at, sb);
+        if (inode.Mode == 0 || inode.LinksCount == 0)
+            CorruptStructure.Throw($"inode {ino}", inode.DeviceOffset, "a directory entry names this inode but it is not in use (mode or link count 0)");
+        return inode;
+    }
+
+    MapEntry BuildEntry(Ext4Inode inode, string path, IReadOnlyList<string> links)
+    {
+        var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        ReadXattrs(inode, xattrs);
+        xattrs.Remove("system.data", out var inlineTail);
+        var kind = inode.FileType switch
+        {
+            Ext4Inode.TypeDir => MapEntryKind.Directory,
+            Ext4Inode.TypeSymlink => MapEntryKind.Symlink,
+            _ => MapEntryKind.File,
+        };
+        var entry = new MapEntry(kind, path, inode.Number)
+        {
+            Links = links,
+            Sequence = inode.Generation,
+            SizeBytes = inode.SizeBytes,
+            Attributes = inode.FlagList(),
+            Created = inode.Created,
+            Modified = inode.Modified,
+            Changed = inode.Changed,
+            Accessed = inode.Accessed,
+            Mode = inode.Mode,
+            Uid = inode.Uid,
+            Gid = inode.Gid,
+            Xattrs = xattrs.Count == 0 ? new Dictionary<string, ReadOnlyMemory<byte>>() : xattrs,
+        };
+        if (inode.IsRegular) return entry with { Streams = [BuildStream(inode, inlineTail)] };
+        if (inode.IsSymlink) return entry with { Target = ReadSymlink(inode, inlineTail) };
+        return entry;
+    }
+
+    void ReadXattrs(Ext4Inode inode, Dictionary<string, ReadOnlyMemory<byte>> into)
+    {
+        var external = (sb.Incompat & Ext4IncompatFeatures.EaInode) != 0 ? new List<Ext4Xattr.ValueInInode>() : null;
+        long areaAt = inode.DeviceOffset + Ext4Inode.GoodOldSize + inode.ExtraIsize;
+        Ext4Xattr.ReadInodeBody(inode.InlineXattrArea.Span, areaAt, into, external);
+        if (inode.FileAclBlock != 0)
+        {
+            ulong b = inode.FileAclBlock;
+            CorruptStructure.Check(b >= sb.FirstDataBlock && b > 0 && b < sb.BlocksCount, $"inode {inode.Number}", inode.DeviceOffset,
+                $"i_file_acl {b} lies outside the volume");
+            volume.ReadAt((long)b * bs, blockBuffer);
+            directoryBytesRead += bs;
+            Ext4Xattr.ReadBlock(blockBuffer, b, partitionStart + (long)b * bs, sb.HasMetadataCsum ? sb.ChecksumSeed : null, into, external);
+        }
+        if (external is null) return;
+        foreach (var v in external)
+        {
+            var valueInode = ReadInode(v.Inode);
+            CorruptStructure.Check(valueInode.HasFlag(Ext4Inode.FlagEaInode) && valueInode.SizeBytes >= v.SizeBytes, $"inode {v.Inode}", valueInode.DeviceOffset,
+                $"does not hold the {v.SizeBytes}-byte value of attribute '{v.Name}'");
+            into[v.Name] = ReadFileBytes(valueInode, (int)v.SizeBytes);
+        }
+    }
+
+    /// <summary>Reads the first <paramref name="length"/> bytes of a small file through its block map.</summary>
+    byte[] ReadFileBytes(Ext4Inode inode, int length)
+    {
+        var result = new byte[length];
+        runs.Clear();
+        ulong limit = (ulong)((length + bs - 1) / bs);
+        blockMap.GetRuns(inode, limit, runs);
+        foreach (var r in runs)
+        {
+            for (ulong i = 0; i < r.Blocks && r.LogicalBlock + i < limit; i++)
+            {
+                long off = (long)(r.LogicalBlock + i) * bs;
+                int n = (int)Math.Min(bs, length - off);
+                if (r.Unwritten) continue;
+                volume.ReadAt((long)(r.PhysicalBlock + i) * bs, blockBuffer);
+                directoryBytesRead += bs;
+                blockBuffer.AsSpan(0, n).CopyTo(result.AsSpan((int)off));
+            }
+        }
+        return result;
+    }
+
+    byte[] InlineBytes(Ext4Inode inode, ReadOnlyMemory<byte> tail, long maxBytes)
+    {
+        long size = inode.SizeBytes;
+        CorruptStructure.Check(size <= Ext4Inode.BlockFieldBytes + tail.Length && size <= maxBytes, $"inode {inode.Number}", inode.DeviceOffset,
+            $"inline data of {size} bytes does not fit i_block (60) + system.data ({tail.Length})");
+        var data = new byte[size];
+        int first = (int)Math.Min(size, Ext4Inode.BlockFieldBytes);
+        inode.Block.Span[..first].CopyTo(data);
+        if (size > first) tail.Span[..(int)(size - first)].CopyTo(data.AsSpan(first));
+        return data;
+    }
+
+    MapStream BuildStream(Ext4Inode inode, ReadOnlyMemory<byte> inlineTail)
+    {
+        bool encrypted = inode.HasFlag(Ext4Inode.FlagEncrypt);
+        if (inode.HasFlag(Ext4Inode.FlagInlineData))
+        {
+            var data = InlineBytes(inode, inlineTail, int.MaxValue);
+            return new MapStream("", inode.SizeBytes) { ResidentData = data, InitializedBytes = inode.SizeBytes, Encrypted = encrypted };
+        }
+        long size = inode.SizeBytes;
+        runs.Clear();
+        ulong limitBlocks = (ulong)((size + bs - 1) / bs);
+        blockMap.GetRuns(inode, limitBlocks, runs);
+        var extents = new List<MapExtent>(Math.Max(1, runs.Count));
+        long cursor = 0;
+        bool sparse = false;
+        foreach (var r in runs)
+        {
+            long start = (long)r.LogicalBlock * bs;
+            if (start >= size) break;
+            long end = Math.Min((long)r.EndLogicalBlock * bs, size);
+            if (start > cursor) { AddZero(extents, cursor, start - cursor); sparse = true; }
+            if (r.Unwritten) AddZero(extents, start, end - start);
+            else AddData(extents, start, end - start, (partitionStart + (long)r.PhysicalBlock * bs) / deviceBlock);
+            cursor = end;
+        }
+        if (cursor < size) { AddZero(extents, cursor, size - cursor); sparse = true; }
+        return new MapStream("", size) { InitializedBytes = size, Extents = extents, Sparse = sparse, Encrypted = encrypted };
+    }
+
+    void AddData(List<MapExtent> extents, long offset, long length, long lba)
+    {
+        if (extents.Count > 0)
+        {
+            var last = extents[^1];
+            if (last.Kind == ExtentKind.Data && last.EndBytes == offset && last.LengthBytes % deviceBlock == 0
+                && last.Lba + last.LengthBytes / deviceBlock == lba)
+            {
+                extents[^1] = MapExtent.Data(last.OffsetBytes, last.LengthBytes + length, last.Lba, deviceBlock);
+                return;
+            }
+        }
+        extents.Add(MapExtent.Data(offset, length, lba, deviceBlock));
+    }
+
+    static void AddZero(List<MapExtent> extents, long offset, long length)
+    {
+        if (extents.Count > 0 && extents[^1].Kind == ExtentKind.Zero && extents[^1].EndBytes == offset)
+        {
+            extents[^1] = MapExtent.Zero(extents[^1].OffsetBytes, extents[^1].LengthBytes + length);
+            return;
+        }
+        extents.Add(MapExtent.Zero(offset, length));
+    }
+
+    string ReadSymlink(Ext4Inode inode, ReadOnlyMemory<byte> inlineTail)
+    {
+        long size = inode.SizeBytes;
+        string name = $"inode {inode.Number}";
+        CorruptStructure.Check(size > 0 && size <= Math.Min(MaxSymlinkBytes, bs), name, inode.DeviceOffset, $"symlink length {size} is invalid");
+        byte[] target;
+        if (inode.HasFlag(Ext4Inode.FlagInlineData))
+            target = InlineBytes(inode, inlineTail, MaxSymlinkBytes);
+        else
+        {
+            ulong eaBlocks = inode.FileAclBlock != 0 ? (ulong)(bs / 512) : 0;
+            bool fast = !inode.HasFlag(Ext4Inode.FlagEaInode) && inode.BlocksIn512 <= eaBlocks && !inode.HasFlag(Ext4Inode.FlagExtents);
+            if (fast)
+            {
+                CorruptStructure.Check(size < Ext4Inode.BlockFieldBytes, name, inode.DeviceOffset, $"fast symlink of {size} bytes does not fit i_block");
+                target = inode.Block.Span[..(int)size].ToArray();
+            }
+            else
+            {
+                target = ReadFileBytes(inode, (int)size);
+            }
+        }
+        return Encoding.UTF8.GetString(target);
+    }
+
+    /// <summary>
+    /// Splits the directory into chunks of contiguous blocks and reads and checks
+    /// every block (checksums and record chains). Returns whether the directory fits one chunk, and that chunk's bytes.
+    /// </summary>
+    (bool OneChunk, byte[]? Kept) PrepareDirectory(Ext4Inode dir, List<(ulong Logical, ulong Physical, int Blocks)> chunks)
+    {
+        chunks.Clear();
+        bool hasFileType = (sb.Incompat & Ext4IncompatFeatures.FileType) != 0;
+        if (dir.HasFlag(Ext4Inode.FlagInlineData)) return (true, null);
+        runs.Clear();
+        ulong limit = (ulong)((dir.SizeBytes + bs - 1) / bs);
+        blockMap.GetRuns(dir, limit, runs);
+        int maxChunkBlocks = DirectoryChunkBytes / bs;
+        foreach (var r in runs)
+        {
+            if (r.Unwritten) continue;
+            ulong blocks = Math.Min(r.EndLogicalBlock, limit) - Math.Min(r.LogicalBlock, limit);
+            for (ulong done = 0; done < blocks;)
+            {
+                int n = (int)Math.Min((ulong)maxChunkBlocks, blocks - done);
+                chunks.Add((r.LogicalBlock + done, r.PhysicalBlock + done, n));
+                done += (ulong)n;
+            }
+        }
+        bool one = chunks.Count <= 1;
+        byte[]? kept = null;
+        foreach (var c in chunks)
+        {
+            var data = ReadChunk(c.Physical, c.Blocks, one);
+            if (one) kept = data;
+            ValidateChunk(dir, c.Logical, c.Physical, data.AsSpan(0, c.Blocks * bs), hasFileType);
+        }
+        return (one, kept);
+    }
+
+    byte[]? chunkBuffer;
+
+    byte[] ReadChunk(ulong physical, int blocks, bool keep)
+    {
+        int len = blocks * bs;
+        byte[] buf = keep ? new byte[len] : (chunkBuffer is { } cb && cb.Length >= len ? cb : chunkBuffer = new byte[DirectoryChunkBytes]);
+        volume.ReadAt((long)physical * bs, buf.AsSpan(0, len));
+        directoryBytesRead += len;
+        return buf;
+    }
+
+    void ValidateChunk(Ext4Inode dir, ulong logical, ulong physical, ReadOnlySpan<byte> data, bool hasFileType)
+    {
+        for (int i = 0; i * bs < data.Length; i++)
+        {
+            var block = data.Slice(i * bs, bs);
+            long at = partitionStart + (long)(physical + (ulong)i) * bs;
+            if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, dir.HasFlag(Ext4Inode.FlagIndex), logical + (ulong)i);
+            Ext4DirectoryBlock.Read(block, at, hasFileType, null);
+        }
+    }
+
+    /// <summary>Appends the names of the next chunk; returns whether more chunks follow.</summary>
+    bool ReadDirectoryNames(Ext4Inode dir, List<(ulong Logical, ulong Physical, int Blocks)> chunks, ref int index, byte[]? kept, bool oneChunk, List<Ext4DirectoryEntry> into)
+    {
+        bool hasFileType = (sb.Incompat & Ext4IncompatFeatures.FileType) != 0;
+        if (dir.HasFlag(Ext4Inode.FlagInlineData))
+        {
+            var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+            ReadXattrs(dir, xattrs);
+            long iblockAt = dir.DeviceOffset + 0x28;
+            // The first 4 bytes of i_block hold the parent's inode number; records follow.
+            Ext4DirectoryBlock.Read(dir.Block.Span[4..], iblockAt + 4, hasFileType, into);
+            if (xattrs.TryGetValue("system.data", out var more) && more.Length > 0)
+                Ext4DirectoryBlock.Read(more.Span, dir.DeviceOffset, hasFileType, into);
+            return false;
+        }
+        if (index >= chunks.Count) return false;
+        var c = chunks[index++];
+        var data = oneChunk && kept is not null ? kept : ReadChunk(c.Physical, c.Blocks, false);
+        for (int i = 0; i < c.Blocks; i++)
+        {
+            var block = data.AsSpan(i * bs, bs);
+            long at = partitionStart + (long)(c.Physical + (ulong)i) * bs;
+            if (!oneChunk)
+            {
+                if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, dir.HasFlag(Ext4Inode.FlagIndex), c.Logical + (ulong)i);
+            }
+            Ext4DirectoryBlock.Read(block, at, hasFileType, into);
+        }
+        return index < chunks.Count;
+    }
+}

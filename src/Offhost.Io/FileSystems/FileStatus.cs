@@ -1,0 +1,45 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Offhost.Io.Native;
+
+namespace Offhost.Io.FileSystems;
+
+/// <summary>What statx(2) says about a path: type, size, times with nanoseconds, the device it lives on and,
+/// for device nodes, the device it is.</summary>
+public readonly record struct FileStatus(
+    uint Mode, long SizeBytes, long ModifiedNanoseconds, long ChangedNanoseconds,
+    uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor)
+{
+    const int BufferBytes = 256;
+
+    public bool IsBlockDevice => (Mode & 0xF000) == 0x6000;
+    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+    public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+
+    /// <summary>statx of <paramref name="path"/>, following symlinks (so /dev/disk/by-id links resolve).</summary>
+    public static unsafe FileStatus Of(string path)
+    {
+        byte* buf = stackalloc byte[BufferBytes];
+        new Span<byte>(buf, BufferBytes).Clear();
+        if (LibcFs.Statx(LibcFs.AT_FDCWD, path, 0, LibcFs.STATX_BASIC_STATS, buf) != 0)
+            throw new FileSystemCallException("statx", path, Marshal.GetLastSystemError());
+        return Parse(new ReadOnlySpan<byte>(buf, BufferBytes));
+    }
+
+    /// <summary>Decodes a <c>struct statx</c> (fixed layout on every architecture, see &lt;linux/stat.h&gt;).</summary>
+    public static FileStatus Parse(ReadOnlySpan<byte> b)
+    {
+        if (b.Length < 144) throw new ArgumentException("struct statx is 144 bytes or more", nameof(b));
+        static long Ns(ReadOnlySpan<byte> t) =>
+            checked(BinaryPrimitives.ReadInt64LittleEndian(t) * 1_000_000_000L + BinaryPrimitives.ReadUInt32LittleEndian(t[8..]));
+        return new FileStatus(
+            Mode: BinaryPrimitives.ReadUInt16LittleEndian(b[28..]),
+            SizeBytes: BinaryPrimitives.ReadInt64LittleEndian(b[40..]),
+            ModifiedNanoseconds: Ns(b[112..]),
+            ChangedNanoseconds: Ns(b[96..]),
+            DeviceMajor: BinaryPrimitives.ReadUInt32LittleEndian(b[136..]),
+            DeviceMinor: BinaryPrimitives.ReadUInt32LittleEndian(b[140..]),
+            RdevMajor: BinaryPrimitives.ReadUInt32LittleEndian(b[128..]),
+            RdevMinor: BinaryPrimitives.ReadUInt32LittleEndian(b[132..]));
+    }
+}

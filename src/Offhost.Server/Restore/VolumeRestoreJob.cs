@@ -1,0 +1,158 @@
+using System.IO.Compression;
+using System.IO.Hashing;
+using Offhost.Core.Devices;
+using Offhost.Core.Mapping;
+using Offhost.DataMover;
+using Offhost.Formats.Tape.Index;
+
+namespace Offhost.Server.Restore;
+
+/// <summary>What to restore: a backup (its archive tape file) onto a block device.</summary>
+public sealed record VolumeRestoreRequest(IStreamDevice Tape, byte[] TapeNaa, long ArchiveFileNumber, IBlockDevice Target, byte[] TargetNaa)
+{
+    /// <summary>Which volume of a multi-volume backup (1-based).</summary>
+    public int VolumeIndex { get; init; } = 1;
+    /// <summary>Write blocks at their original device addresses (restoring a whole disk); otherwise the volume lands at block 0.</summary>
+    public bool KeepOffsets { get; init; }
+    /// <summary>Restore only these files' blocks in place (paths as in the storage map); null for the whole volume.</summary>
+    public IReadOnlySet<string>? Paths { get; init; }
+}
+
+public sealed record VolumeRestoreResult(VolumeInfo Volume, long BytesWritten, int Pieces, int ParameterLists);
+
+/// <summary>
+/// Restores a volume from a backup image through EXTENDED COPY stream → block segments, in one pass over the
+/// archive: every block of the volume comes back from the file member or the remainder member that holds it.
+/// The plan comes from the storage map stored in the archive and is checked against the tape index first.
+/// </summary>
+public static class VolumeRestoreJob
+{
+    const string Requester = "offhost-restore";
+    const long MaxIndexBytes = 1L << 30;
+    const long MaxMapBytes = 4L << 30;
+
+    public static async Task<VolumeRestoreResult> RunAsync(VolumeRestoreRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
+    {
+        var index = await ReadIndexAsync(request.Tape, request.ArchiveFileNumber, cancellationToken);
+        var maps = await ReadMapsAsync(request.Tape, request.ArchiveFileNumber, index, cancellationToken);
+        if (request.VolumeIndex < 1 || request.VolumeIndex > maps.Count)
+            throw new Core.Errors.UserFacingException($"the backup holds {maps.Count} volume(s); there is no volume {request.VolumeIndex}", 2);
+
+        var plans = VolumeRestorePlanner.Plan(maps, index, index.Header.Created);
+        var (volume, allPieces) = plans[request.VolumeIndex - 1];
+        var pieces = request.Paths is null ? allPieces : PiecesOf(request.Paths, maps[request.VolumeIndex - 1], index, plans, request.VolumeIndex);
+
+        int bs = request.Target.BlockSizeBytes;
+        if (bs != volume.BlockSizeBytes)
+            throw new Core.Errors.UserFacingException($"the target's block size is {bs} bytes; the volume was backed up in {volume.BlockSizeBytes}-byte blocks", 2);
+        long shift = request.KeepOffsets ? 0 : -volume.PartitionOffsetBytes / bs;
+        long needBytes = (request.KeepOffsets ? volume.PartitionOffsetBytes : 0) + volume.SizeBytes;
+        if (request.Target.BlockCount * bs < needBytes)
+            throw new Core.Errors.UserFacingException($"the target holds {request.Target.BlockCount * bs} bytes; the volume needs {needBytes}", 2);
+
+        int recordBytes = await ProbeRecordBytesAsync(request.Tape, request.ArchiveFileNumber, cancellationToken);
+        var registry = new DeviceRegistry();
+        registry.Register(Requester, request.TapeNaa, request.Tape);
+        registry.Register(Requester, request.TargetNaa, request.Target);
+        var manager = new CopyManager(registry, Requester);
+        var targets = new RestoreTargets(request.TapeNaa, request.TargetNaa, bs, recordBytes, shift);
+
+        await request.Tape.LocateAsync(new TapePosition(request.ArchiveFileNumber, 0), cancellationToken);
+        long written = 0;
+        int lists = 0;
+        foreach (var list in VolumeRestorePlanner.Lists(pieces, targets, manager.OperatingParameters))
+        {
+            var outcome = await manager.ExecuteAsync(list, cancellationToken);
+            lists++;
+            written += outcome.TransferredBytes;
+            progressBytes?.Invoke(outcome.TransferredBytes);
+        }
+        await request.Target.FlushAsync(cancellationToken);
+        return new VolumeRestoreResult(volume, written, pieces.Count, lists);
+    }
+
+    static List<RestorePiece> PiecesOf(IReadOnlySet<string> paths, (VolumeInfo Volume, IReadOnlyList<MapEntry> Entries) map, TapeIndex index,
+        IReadOnlyList<(VolumeInfo Volume, List<RestorePiece> Pieces)> plans, int volumeIndex)
+    {
+        // A file's blocks are those of its verbatim data extents; resident or compressed data cannot go back in place.
+        var wanted = new List<(long Start, long End)>();
+        foreach (var e in map.Entries.Where(e => paths.Contains(e.Path)))
+        {
+            foreach (var s in e.Streams)
+            {
+                if (s.IsResident || s.Compressed)
+                    throw new Core.Errors.UserFacingException($"{e.Path}: stream '{s.Name}' is {(s.IsResident ? "resident in the MFT" : "compressed")}; restore it to a directory instead", 2);
+                foreach (var x in s.Extents.Where(x => x.Kind == ExtentKind.Data))
+                    wanted.Add((x.Lba * map.Volume.BlockSizeBytes, (x.Lba + x.Blocks) * map.Volume.BlockSizeBytes));
+            }
+        }
+        var missing = paths.Where(p => map.Entries.All(e => e.Path != p)).ToList();
+        if (missing.Count > 0) throw new Core.Errors.UserFacingException($"not in the backup: {string.Join(", ", missing)}", 2);
+        var pieces = new List<RestorePiece>();
+        int remainderStart = FindRemainderStart(plans[volumeIndex - 1].Pieces, index, volumeIndex, plans.Count);
+        for (int i = 0; i < remainderStart; i++)
+        {
+            var p = plans[volumeIndex - 1].Pieces[i];
+            foreach (var (start, end) in wanted)
+            {
+                long a = Math.Max(start, p.SourceByteOffset), b = Math.Min(end, p.SourceByteOffset + p.LengthBytes);
+                if (b > a) pieces.Add(new RestorePiece(p.ArchiveOffsetBytes + (a - p.SourceByteOffset), a, b - a));
+            }
+        }
+        pieces.Sort((x, y) => x.ArchiveOffsetBytes.CompareTo(y.ArchiveOffsetBytes));
+        return pieces;
+    }
+
+    static int FindRemainderStart(List<RestorePiece> pieces, TapeIndex index, int volumeIndex, int volumes)
+    {
+        string prefix = volumes > 1 ? $"vol{volumeIndex}/" : "";
+        var remainder = index.Entries.First(e => e.Path == prefix + $".offhost/volume-{volumeIndex}.remainder");
+        int i = pieces.FindIndex(p => p.ArchiveOffsetBytes >= remainder.MemberOffsetBytes);
+        return i < 0 ? pieces.Count : i;
+    }
+
+    /// <summary>Reads and decodes the index tape file that follows the archive.</summary>
+    public static async Task<TapeIndex> ReadIndexAsync(IStreamDevice tape, long archiveFile, CancellationToken cancellationToken)
+    {
+        var bytes = await TapeFileReader.ReadAllAsync(tape, archiveFile + 1, MaxIndexBytes, cancellationToken);
+        if (bytes.Length == 0) throw new Core.Errors.UserFacingException($"tape file {archiveFile + 1} is empty: no index follows archive {archiveFile} (was the backup interrupted?)", 1);
+        var index = TapeIndexDecoder.Decode(bytes);
+        if (index.Header.ArchiveFileNumber != archiveFile)
+            throw new Core.Errors.UserFacingException($"tape file {archiveFile + 1} is the index of archive {index.Header.ArchiveFileNumber}, not of {archiveFile}", 2);
+        return index;
+    }
+
+    /// <summary>Reads the storage maps stored in the archive, checking each against its checksum in the index.</summary>
+    public static async Task<List<(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries)>> ReadMapsAsync(IStreamDevice tape, long archiveFile, TapeIndex index, CancellationToken cancellationToken)
+    {
+        var mapEntries = index.Entries.Where(e => e.Path.EndsWith(".map.jsonl.gz", StringComparison.Ordinal) && e.Path.Contains(".offhost/volume-", StringComparison.Ordinal))
+            .OrderBy(e => e.MemberOffsetBytes).ToList();
+        if (mapEntries.Count == 0) throw new Core.Errors.UserFacingException("the backup holds no storage map (.offhost/volume-N.map.jsonl.gz); it cannot be restored block for block", 2);
+        var result = new List<(VolumeInfo, IReadOnlyList<MapEntry>)>();
+        foreach (var m in mapEntries)
+        {
+            var stream = m.Streams[0];
+            if (stream.SizeBytes > MaxMapBytes) throw new InvalidDataException($"{m.Path}: {stream.SizeBytes} bytes is larger than a storage map may be");
+            var gz = await TapeFileReader.ReadRangeAsync(tape, archiveFile, stream.DataOffsetBytes, stream.SizeBytes, cancellationToken);
+            if (XxHash64.HashToUInt64(gz) != stream.XxHash64)
+                throw new InvalidDataException($"{m.Path}: checksum does not match the tape index; the archive is damaged");
+            using var reader = new StreamReader(new GZipStream(new MemoryStream(gz), CompressionMode.Decompress));
+            var first = await reader.ReadLineAsync(cancellationToken) ?? throw new InvalidDataException($"{m.Path}: empty");
+            var volume = StorageMapJson.ReadVolume(System.Text.Encoding.UTF8.GetBytes(first));
+            var entries = new List<MapEntry>();
+            while (await reader.ReadLineAsync(cancellationToken) is string line)
+                if (line.Length > 0) entries.Add(StorageMapJson.ReadEntry(System.Text.Encoding.UTF8.GetBytes(line)));
+            result.Add((volume, entries));
+        }
+        return result;
+    }
+
+    static async Task<int> ProbeRecordBytesAsync(IStreamDevice tape, long archiveFile, CancellationToken cancellationToken)
+    {
+        await tape.LocateAsync(new TapePosition(archiveFile, 0), cancellationToken);
+        var buffer = new byte[tape.MaxRecordBytes];
+        var r = await tape.ReadRecordAsync(buffer, cancellationToken);
+        if (r.Kind != TapeReadKind.Record) throw new InvalidDataException($"tape file {archiveFile} holds no records");
+        return Math.Max(512, r.LengthBytes);
+    }
+}
