@@ -18,7 +18,10 @@ bool direct = Arg(5, 0) == 1, fsync = Arg(6, 0) == 1;
 if (Environment.GetEnvironmentVariable("BENCH_MINTHREADS") is string mt) ThreadPool.SetMinThreads(int.Parse(mt, CultureInfo.InvariantCulture), 8);
 
 await using var src = FileBlockDevice.Open(args[0], new FileBlockDeviceOptions { DirectIo = direct });
-await using var dst = new PlainFileStreamDevice(args[1], fsync);
+// BENCH_DEVICE=plain: a minimal synchronous file writer; default: the product's FileStreamDevice.
+await using Offhost.Core.Devices.IStreamDevice dst = Environment.GetEnvironmentVariable("BENCH_DEVICE") == "plain"
+    ? new PlainFileStreamDevice(args[1], fsync)
+    : Offhost.Io.Tape.FileStreamDevice.CreateWrite(args[1]);
 var registry = new DeviceRegistry();
 const string requester = "bench";
 byte[] tapeNaa = Offhost.Scsi.Identification.NaaDesignator.Naa6FromIdentity("bench-output");
