@@ -1,0 +1,125 @@
+using Offhost.DataMover.Tests.Fakes;
+using Offhost.Scsi.ExtendedCopy;
+
+namespace Offhost.DataMover.Tests;
+
+/// <summary>Fixed-mode tapes, DC, PAD and the byte-offset and discard segment types.</summary>
+public class ResidualAndModeTests
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    static ushort FixedTape(Rig rig, MemoryTapeDevice tape, int blockBytes, bool pad)
+    {
+        var naa = Rig.Naa(100 + rig.Cscds.Count);
+        rig.Registry.Register(Rig.Requester, naa, tape);
+        rig.Cscds.Add(IdentificationCscdDescriptor.ForNaa(naa, PeripheralDeviceType.SequentialAccess, new StreamDeviceTypeParameters(pad, true, blockBytes)));
+        return (ushort)(rig.Cscds.Count - 1);
+    }
+
+    [Fact]
+    public async Task Fixed_mode_writes_records_of_the_stream_block_length_and_pads_the_last_with_zeros()
+    {
+        var rig = new Rig();
+        var src = MemoryBlockDevice.Random(30, 10);
+        var tape = new MemoryTapeDevice();
+        ushort s = rig.Block(src, pad: true), t = FixedTape(rig, tape, 4096, pad: true);
+        var m = rig.Manager();
+        await m.ExecuteAsync(rig.List([new BlockToStreamSegment(s, t, 2, 10, 0)]), Ct);
+        Assert.Equal([4096, 4096], tape.Records.Select(r => r.Length));
+        Assert.Equal(src.Data, tape.Data[..5120]);
+        Assert.All(tape.Data[5120..], b => Assert.Equal(0, b));
+
+        // Restore the 10 blocks: the zero pad of the last record is residual source data, stripped by the tape's PAD.
+        await tape.RewindAsync(Ct);
+        var dst = MemoryBlockDevice.Blank(10);
+        ushort d = rig.Block(dst);
+        await m.ExecuteAsync(rig.List([new StreamToBlockSegment(t, d, 1, 10, 0)], listId: 2), Ct);
+        Assert.Equal(src.Data, dst.Data);
+    }
+
+    [Fact]
+    public async Task Fixed_mode_with_stream_block_length_zero_is_an_invalid_field()
+    {
+        var rig = new Rig();
+        var src = MemoryBlockDevice.Random(31, 8);
+        var tape = new MemoryTapeDevice();
+        ushort s = rig.Block(src), t = FixedTape(rig, tape, 0, pad: false);
+        var e = await Assert.ThrowsAsync<CopyAbortedException>(() => rig.Manager().ExecuteAsync(rig.List([new BlockToStreamSegment(s, t, 1, 8, 0)]), Ct));
+        Assert.Equal((0x26, 0x00), (e.Sense.Asc, e.Sense.Ascq));
+    }
+
+    [Fact]
+    public async Task DC_counts_destination_blocks_when_block_sizes_differ()
+    {
+        var rig = new Rig();
+        var src = MemoryBlockDevice.Random(32, 64);
+        var dst = MemoryBlockDevice.Blank(8, blockSizeBytes: 4096);
+        ushort s = rig.Block(src), d = rig.Block(dst);
+        var outcome = await rig.Manager().ExecuteAsync(rig.List([new BlockToBlockSegment(s, d, 2, 8, 1) { Dc = true }]), Ct);
+        Assert.Equal(8192, outcome.TransferredBytes);
+        Assert.Equal(src.Data.AsSpan(8 * 512, 8192).ToArray(), dst.Data.AsSpan(4096, 8192).ToArray());
+        Assert.All(dst.Data[..4096], b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public async Task Destination_PAD_zero_fills_the_last_block_of_an_inexact_block_to_block_segment()
+    {
+        var rig = new Rig();
+        var src = MemoryBlockDevice.Random(33, 8);
+        var dst = new MemoryBlockDevice(Enumerable.Repeat((byte)0xEE, 8192).ToArray(), "dst4k", 4096);
+        ushort s = rig.Block(src), d = rig.Block(dst, pad: true);
+        await rig.Manager().ExecuteAsync(rig.List([new BlockToBlockSegment(s, d, 3, 0, 0)]), Ct);
+        Assert.Equal(src.Data[..1536], dst.Data[..1536]);
+        Assert.All(dst.Data[1536..4096], b => Assert.Equal(0, b));
+        Assert.All(dst.Data[4096..], b => Assert.Equal(0xEE, b));
+    }
+
+    [Fact]
+    public async Task Stream_to_block_offset_and_stream_to_discard_consume_the_tape_in_order()
+    {
+        var rig = new Rig();
+        var tape = new MemoryTapeDevice();
+        var payload = Testing.TestData.Random(34, 3000);
+        for (int at = 0; at < payload.Length; at += 1000) await tape.WriteRecordAsync(payload.AsMemory(at, 1000), Ct);
+        await tape.RewindAsync(Ct);
+        var dst = MemoryBlockDevice.Random(35, 8, readOnly: false);
+        var before = dst.Data.ToArray();
+        ushort t = rig.Tape(tape), d = rig.Block(dst);
+        var m = rig.Manager();
+        await m.ExecuteAsync(rig.List(
+        [
+            new StreamToDiscardSegment(t, 1000, 1000) { Hold = true },
+            new StreamToBlockOffsetSegment(t, d, 1000, 2000, 1, 300),
+        ], listId: 4), Ct);
+        var expected = before.ToArray();
+        payload.AsSpan(1000, 2000).CopyTo(expected.AsSpan(512 + 300));
+        Assert.Equal(expected, dst.Data);
+        Assert.Equal(payload[..1000], m.GetHeldData(4));
+    }
+
+    [Fact]
+    public async Task A_record_longer_than_the_transfer_length_is_a_data_overrun_not_a_silent_truncation()
+    {
+        var rig = new Rig();
+        var tape = new MemoryTapeDevice();
+        await tape.WriteRecordAsync(new byte[2048], Ct);
+        await tape.RewindAsync(Ct);
+        var dst = MemoryBlockDevice.Blank(4);
+        ushort t = rig.Tape(tape), d = rig.Block(dst);
+        var e = await Assert.ThrowsAsync<CopyAbortedException>(() => rig.Manager().ExecuteAsync(rig.List([new StreamToBlockSegment(t, d, 1024, 2, 0)]), Ct));
+        Assert.Equal((0x0D, 0x05), (e.Sense.Asc, e.Sense.Ascq));
+    }
+
+    [Fact]
+    public async Task Leftover_record_bytes_without_CAT_or_PAD_are_an_inexact_segment()
+    {
+        var rig = new Rig();
+        var tape = new MemoryTapeDevice();
+        await tape.WriteRecordAsync(new byte[1000], Ct);
+        await tape.RewindAsync(Ct);
+        var dst = MemoryBlockDevice.Blank(4);
+        ushort t = rig.Tape(tape), d = rig.Block(dst);
+        var e = await Assert.ThrowsAsync<CopyAbortedException>(() => rig.Manager().ExecuteAsync(rig.List([new StreamToBlockSegment(t, d, 1000, 1, 0)]), Ct));
+        Assert.Equal((0x26, 0x0A), (e.Sense.Asc, e.Sense.Ascq));
+    }
+}
