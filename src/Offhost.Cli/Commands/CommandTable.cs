@@ -9,5 +9,7 @@ internal static class CommandTable
     {
         yield return MapCommand.Create();
         yield return TapeCommand.Create();
+        yield return BackupImageCommand.Create();
+        yield return RestoreImageCommand.Create();
     }
 }

@@ -82,7 +82,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
     /// </summary>
     public PlannedMember PlanVolumeRemainder(string path, MapTime modified)
     {
-        long volumeStart = volume.PartitionOffsetBytes, volumeEnd = volume.PartitionOffsetBytes + volume.SizeBytes / blockSize * blockSize;
+        long volumeStart = volume.PartitionOffsetBytes, volumeEnd = volume.PartitionOffsetBytes + RemainderSizeBytes(volume) / blockSize * blockSize;
         var covered = verbatim.OrderBy(r => r.Start).ToList();
         var segments = new List<(long Start, long End)>();
         long at = volumeStart;
@@ -95,14 +95,15 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         }
         if (at < volumeEnd) segments.Add((at, volumeEnd));
 
+        long size = volumeEnd - volumeStart;
         var entry = new MapEntry(MapEntryKind.File, path, 0)
         {
-            SizeBytes = volume.SizeBytes,
+            SizeBytes = size,
             Modified = modified,
-            Streams = [new MapStream("", volume.SizeBytes)
+            Streams = [new MapStream("", size)
             {
-                InitializedBytes = volume.SizeBytes,
-                Extents = RemainderExtents(segments, volumeStart, volume.SizeBytes).ToArray(),
+                InitializedBytes = size,
+                Extents = RemainderExtents(segments, volumeStart, size).ToArray(),
             }],
         };
         var pax = new PaxEntry(options.PathPrefix + path.TrimStart('/'), PaxEntryKind.File) { Modified = modified, Mode = 0b110_000_000 };
@@ -111,6 +112,11 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         verbatim.RemoveRange(saved, verbatim.Count - saved);   // the remainder is not a file member
         return member;
     }
+
+    /// <summary>The bytes a volume occupies on its device. NTFS counts one sector less than it uses: its backup
+    /// boot sector lies in the sector after the last one the boot sector counts.</summary>
+    public static long RemainderSizeBytes(VolumeInfo volume) =>
+        volume.FileSystem == "ntfs" ? volume.SizeBytes + volume.BlockSizeBytes : volume.SizeBytes;
 
     IEnumerable<MapExtent> RemainderExtents(List<(long Start, long End)> segments, long volumeStart, long size)
     {
@@ -231,9 +237,6 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         if (sparse)
         {
             var map = MergeSegments(pieces).Select(s => new SparseSegment(s.Offset, s.Length)).ToList();
-            // GNU tar needs the map to end at the real size; an empty last segment marks a trailing hole.
-            if (map.Count == 0 || map[^1].OffsetBytes + map[^1].LengthBytes < stream.SizeBytes)
-                map.Add(new SparseSegment(stream.SizeBytes, 0));
             filePax = pax with { Kind = PaxEntryKind.File, SizeBytes = stream.SizeBytes, SparseMap = map };
         }
         else

@@ -110,7 +110,8 @@ public sealed class ParameterListBuilder(CopyTargets targets, OperatingParameter
     public CscdDescriptor[] Cscds() =>
     [
         IdentificationCscdDescriptor.ForNaa(targets.SourceNaa, PeripheralDeviceType.DirectAccessBlock, new BlockDeviceTypeParameters(false, targets.SourceBlockSizeBytes)),
-        IdentificationCscdDescriptor.ForNaa(targets.TapeNaa, PeripheralDeviceType.SequentialAccess, new StreamDeviceTypeParameters(false, false, 0)),
+        // PAD on the tape: the residual of the last list is written as one shorter final record (variable mode).
+        IdentificationCscdDescriptor.ForNaa(targets.TapeNaa, PeripheralDeviceType.SequentialAccess, new StreamDeviceTypeParameters(true, false, 0)),
     ];
 
     static SegmentDescriptor WithCat(SegmentDescriptor s, bool cat) => s switch

@@ -46,7 +46,7 @@ public static class VolumeRestoreJob
         if (bs != volume.BlockSizeBytes)
             throw new Core.Errors.UserFacingException($"the target's block size is {bs} bytes; the volume was backed up in {volume.BlockSizeBytes}-byte blocks", 2);
         long shift = request.KeepOffsets ? 0 : -volume.PartitionOffsetBytes / bs;
-        long needBytes = (request.KeepOffsets ? volume.PartitionOffsetBytes : 0) + volume.SizeBytes;
+        long needBytes = (request.KeepOffsets ? volume.PartitionOffsetBytes : 0) + Planning.ArchivePlanner.RemainderSizeBytes(volume);
         if (request.Target.BlockCount * bs < needBytes)
             throw new Core.Errors.UserFacingException($"the target holds {request.Target.BlockCount * bs} bytes; the volume needs {needBytes}", 2);
 

@@ -137,7 +137,8 @@ public sealed record RestoreTargets(byte[] TapeNaa, byte[] DeviceNaa, int BlockS
 {
     public CscdDescriptor[] Cscds() =>
     [
-        IdentificationCscdDescriptor.ForNaa(TapeNaa, PeripheralDeviceType.SequentialAccess, new StreamDeviceTypeParameters(false, false, 0)),
+        // PAD on the tape: the rest of the last record read (archive bytes after the last piece) is discarded.
+        IdentificationCscdDescriptor.ForNaa(TapeNaa, PeripheralDeviceType.SequentialAccess, new StreamDeviceTypeParameters(true, false, 0)),
         IdentificationCscdDescriptor.ForNaa(DeviceNaa, PeripheralDeviceType.DirectAccessBlock, new BlockDeviceTypeParameters(false, BlockSizeBytes)),
     ];
 }
