@@ -123,3 +123,36 @@ public class ResidualAndModeTests
         Assert.Equal((0x26, 0x0A), (e.Sense.Asc, e.Sense.Ascq));
     }
 }
+
+public class OrderingTests
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_overlapping_copy_forward_on_one_device_moves_the_bytes_like_memmove()
+    {
+        var rig = new Rig();
+        var disk = MemoryBlockDevice.Random(40, 4096, readOnly: false);
+        var before = disk.Data.ToArray();
+        ushort d = rig.Block(disk);
+        await rig.Manager(new CopyManagerOptions { ReadChunkBytes = 8192 }).ExecuteAsync(rig.List([new BlockToBlockSegment(d, d, 3000, 10, 13)]), Ct);
+        var expected = before.ToArray();
+        before.AsSpan(10 * 512, 3000 * 512).CopyTo(expected.AsSpan(13 * 512));
+        Assert.Equal(expected, disk.Data);
+    }
+
+    [Fact]
+    public async Task A_segment_reads_what_the_previous_segment_wrote()
+    {
+        var rig = new Rig();
+        var a = MemoryBlockDevice.Random(41, 512, "a", readOnly: false);
+        var b = MemoryBlockDevice.Random(42, 256, "b");
+        ushort da = rig.Block(a), db = rig.Block(b);
+        // b[0..100) → a[100..200), then a[190..200) → a[300..310): the second must copy what the first wrote last,
+        // which a read-ahead spanning both segments would fetch before it is written.
+        await rig.Manager(new CopyManagerOptions { ReadChunkBytes = 4096, ReadsInFlight = 4 }).ExecuteAsync(rig.List(
+            [new BlockToBlockSegment(db, da, 100, 0, 100), new BlockToBlockSegment(da, da, 10, 190, 300)]), Ct);
+        Assert.Equal(b.Data.AsSpan(0, 51200).ToArray(), a.Data.AsSpan(100 * 512, 51200).ToArray());
+        Assert.Equal(b.Data.AsSpan(90 * 512, 5120).ToArray(), a.Data.AsSpan(300 * 512, 5120).ToArray());
+    }
+}

@@ -97,6 +97,8 @@ internal sealed class CopyCommand
                 throw Abort(k, 0x26, 0x0A, $"segment {k - 1} left {carryBytes} residual bytes (CAT) that segment {k} cannot take", carryDevice.DeviceId, null, null);
             if (toStream is { } ts)
             {
+                if (carryBytes > 0 && TransferLength(seg) == 0 && !IsFixed(seg, destination: true))
+                    throw Abort(k, 0x26, 0x00, $"STREAM DEVICE TRANSFER LENGTH is 0 but {carryBytes} residual bytes from segment {k - 1} are to be written", ts.Dst.DeviceId, null, null);
                 long total = carryBytes + ts.Length;
                 long rest = ts.Record == 0 ? 0 : total % ts.Record;
                 bool fixedMode = IsFixed(seg, destination: true);
@@ -138,6 +140,15 @@ internal sealed class CopyCommand
         BlockToBlockSegment x => x.SourceCscdId,
         BlockOffsetToBlockOffsetSegment x => x.SourceCscdId,
         _ => null,
+    };
+
+    static int TransferLength(SegmentDescriptor s) => s switch
+    {
+        BlockToStreamSegment x => x.StreamDeviceTransferLength,
+        BlockOffsetToStreamSegment x => x.StreamDeviceTransferLength,
+        InlineDataToStreamSegment x => x.StreamDeviceTransferLength,
+        EmbeddedDataToStreamSegment x => x.StreamDeviceTransferLength,
+        _ => 0,
     };
 
     static int? DestinationId(SegmentDescriptor s) => s switch
@@ -348,10 +359,17 @@ internal sealed class CopyCommand
                         i = j;
                         continue;
                     }
+                case BlockToBlockPlan overlapping when OverlapsForward(overlapping):
+                    await RunOverlappingBlockToBlockAsync(overlapping, ct);
+                    break;
                 case BlockToBlockPlan first:
                     {
+                        // Segments run in order: reads ahead must never see a range an earlier segment of the run has yet
+                        // to write, so a run stops at a segment reading the device the run writes.
                         int j = i + 1;
-                        while (j < plans.Count && plans[j] is BlockToBlockPlan next && ReferenceEquals(next.Destination, first.Destination)) j++;
+                        while (j < plans.Count && plans[j] is BlockToBlockPlan next && ReferenceEquals(next.Destination, first.Destination)
+                               && !ReferenceEquals(next.Source, first.Destination) && !OverlapsForward(next))
+                            j++;
                         await RunBlockToBlockAsync(plans.GetRange(i, j - i).Cast<BlockToBlockPlan>().ToList(), ct);
                         i = j;
                         continue;
@@ -518,6 +536,58 @@ internal sealed class CopyCommand
         var pieces = run.Select(p => new ReadPiece(p.Source, p.SourceOffsetBytes, p.LengthBytes));
         await RunPipelineAsync(run, pieces, Math.Max(chunkBytes, maxBlockBytes), ConsumeAsync, ct);
         await EndFinishedAsync();
+    }
+
+    /// <summary>Source and destination on one device, the destination starting inside the source range: a forward copy
+    /// would overwrite source bytes before reading them.</summary>
+    static bool OverlapsForward(BlockToBlockPlan p) =>
+        ReferenceEquals(p.Source, p.Destination) && p.DestinationOffsetBytes > p.SourceOffsetBytes
+        && p.DestinationOffsetBytes < p.SourceOffsetBytes + p.LengthBytes;
+
+    /// <summary>Copies an overlapping range from its end backwards (memmove order), one chunk at a time.</summary>
+    async Task RunOverlappingBlockToBlockAsync(BlockToBlockPlan p, CancellationToken ct)
+    {
+        var bw = BlockWriter(p.Destination);
+        int bs = p.Source.BlockSizeBytes;
+        int chunk = Math.Max(bs, (int)Math.Min(p.LengthBytes, 1 << 20) / bs * bs);
+        var buffer = new byte[chunk + 2 * bs];
+        if (p.Hold)
+        {
+            // Held data is the source bytes in order, so take it before the backwards copy changes them.
+            int n = (int)Math.Min(Math.Min(p.LengthBytes, chunk), limits.HeldDataLimitBytes + 1L);
+            long from = p.SourceOffsetBytes, alignedFrom = from - from % bs;
+            int alignedLength = (int)((from + n + bs - 1) / bs * bs - alignedFrom);
+            await p.Source.ReadAsync(new Core.Units.Lba(alignedFrom / bs), buffer.AsMemory(0, alignedLength), ct);
+            Held.Append(buffer.AsSpan((int)(from - alignedFrom), n));
+        }
+        for (long end = p.LengthBytes; end > 0;)
+        {
+            long start = Math.Max(0, end - chunk);
+            int n = (int)(end - start);
+            long from = p.SourceOffsetBytes + start;
+            long alignedFrom = from - from % bs;
+            int alignedLength = (int)((from + n + bs - 1) / bs * bs - alignedFrom);
+            try
+            {
+                await p.Source.ReadAsync(new Core.Units.Lba(alignedFrom / bs), buffer.AsMemory(0, alignedLength), ct);
+            }
+            catch (IOException e)
+            {
+                throw Abort(p.Index, 0x0D, 0x01, $"read of {p.Source.DeviceId} failed: {e.Message}", p.Source.DeviceId, from, e);
+            }
+            var data = buffer.AsMemory((int)(from - alignedFrom), n);
+            long at = p.DestinationOffsetBytes + start;
+            await WriteBlocksAsync(p, () => bw.WriteAsync(at, data, ct), at);
+            AddTransferred(n);
+            end = start;
+        }
+        if (p.End == EndAction.PadBlock)
+        {
+            long at = p.DestinationOffsetBytes + p.LengthBytes;
+            await WriteBlocksAsync(p, () => bw.PadToBlockAsync(at, ct), at);
+            AddTransferred(p.Destination.BlockSizeBytes - at % p.Destination.BlockSizeBytes);
+        }
+        Complete(p.Index);
     }
 
     async ValueTask WriteBlocksAsync(SegmentPlan p, Func<ValueTask> write, long at)
