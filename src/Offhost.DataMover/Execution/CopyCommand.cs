@@ -717,12 +717,14 @@ internal sealed class CopyCommand
         long rest = objectId;
         while (rest > 0)
         {
+            long fileBefore = tape.Position.FileNumber;
             long n = await tape.SpaceAsync(SpaceUnit.Records, rest, ct);
             rest -= n;
             if (rest == 0) break;
-            if (await tape.SpaceAsync(SpaceUnit.Filemarks, 1, ct) != 1)
+            // Spacing records ends at a filemark: some devices stop before it, others (as SSC does) pass it.
+            if (tape.Position.FileNumber == fileBefore && await tape.SpaceAsync(SpaceUnit.Filemarks, 1, ct) != 1)
                 throw Abort(p.Index, 0x0D, 0x04, $"logical object {objectId} is beyond the end of data on {tape.DeviceId}", tape.DeviceId, null, null);
-            rest--;
+            rest--;                                               // the filemark is one logical object
         }
     }
 }
