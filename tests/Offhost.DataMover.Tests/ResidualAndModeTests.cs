@@ -156,3 +156,27 @@ public class OrderingTests
         Assert.Equal(b.Data.AsSpan(90 * 512, 5120).ToArray(), a.Data.AsSpan(300 * 512, 5120).ToArray());
     }
 }
+
+public class CancellationTests
+{
+    [Fact]
+    public async Task Cancelling_a_running_copy_stops_it_and_records_completed_with_errors()
+    {
+        var rig = new Rig();
+        var src = new GatedBlockDevice(MemoryBlockDevice.Random(60, 4096));
+        var tape = new Fakes.MemoryTapeDevice();
+        ushort s = rig.Block(src), t = rig.Tape(tape, pad: true);
+        var m = rig.Manager(new CopyManagerOptions { ReadChunkBytes = 65536, ReadsInFlight = 3 });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var copy = m.ExecuteAsync(rig.List(Rig.Backup(s, t, 4096, 1000, 65536), listId: 5), cts.Token);
+        await src.FirstReadStarted.WaitAsync(TestContext.Current.CancellationToken);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
+        Assert.Empty(tape.Objects);
+        Assert.Equal(Scsi.ExtendedCopy.CopyManagerStatus.CompletedWithErrors, m.GetCopyStatus(5).Status);
+        // The list id is free again.
+        src.Open();
+        await m.ExecuteAsync(rig.List(Rig.Backup(s, t, 8, 8, 4096), listId: 5), TestContext.Current.CancellationToken);
+        Assert.Equal(Scsi.ExtendedCopy.CopyManagerStatus.CompletedWithoutErrors, m.GetCopyStatus(5).Status);
+    }
+}
