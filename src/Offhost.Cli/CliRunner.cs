@@ -22,6 +22,11 @@ internal static class CliRunner
             await Console.Error.WriteLineAsync($"offhost: {e.Message}");
             return e.ExitCode;
         }
+        catch (Core.Devices.EndOfMediumException e)
+        {
+            await Console.Error.WriteLineAsync($"offhost: {e.Message}");
+            return ExitCodes.EndOfMedium;
+        }
         catch (CorruptStructureException e)
         {
             await Console.Error.WriteLineAsync($"offhost: damaged {e.Message}");

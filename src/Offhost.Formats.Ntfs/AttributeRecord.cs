@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Text;
 using Offhost.Core.Errors;
@@ -55,6 +56,7 @@ internal readonly ref struct AttributeRecord
     public bool IsNamed => NameBytes.Length > 0;
     public string NameString() => NameBytes.Length == 0 ? "" : Encoding.Unicode.GetString(NameBytes);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static AttributeRecord Read(ReadOnlySpan<byte> attr, int offsetInRecord, ulong recordNumber, long deviceOffset)
     {
         // Built only when an error is thrown: this runs for every attribute of every record.

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using Offhost.Core.Errors;
 
@@ -35,6 +36,7 @@ internal static class FileRecord
     /// written (no magic at all: zeros). Throws <see cref="CorruptStructureException"/> for a "BAAD" record, a foreign
     /// magic, or any stride whose update sequence number does not match (a torn write).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool ApplyFixups(Span<byte> record, ulong number, long deviceOffset)
     {
         if (record.Length < HeaderBytes || record.Length % StrideBytes != 0)
@@ -116,6 +118,7 @@ internal ref struct AttributeEnumerator
 
     public readonly AttributeEnumerator GetEnumerator() => this;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool MoveNext()
     {
         if (done) return false;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using Offhost.Core.Devices;
 using Offhost.Core.Errors;
@@ -39,6 +40,8 @@ internal sealed class NtfsMapper : IVolumeMapper
 
     /// <summary>Number of $ATTRIBUTE_LIST attributes seen in pass 2 (for tests and diagnostics).</summary>
     internal int AttributeListsSeen { get; private set; }
+    /// <summary>Streams whose $DATA was split over several records (pieces with different lowest VCNs).</summary>
+    internal int SplitStreamsSeen { get; private set; }
     internal IReadOnlyList<DataRun> MftRuns => mft.Runs;
 
     internal long RecordDeviceOffset(ulong record) => mft.DeviceOffsetOf(mft.RecordStreamOffset(record));
@@ -123,7 +126,10 @@ internal sealed class NtfsMapper : IVolumeMapper
                     }
                     catch (CorruptStructureException e)
                     {
-                        error = e.Message;
+                        // A damaged slot is reported only if its header claims a base record in use; free slots and
+                        // extension records are not files (a damaged extension is reported by its base record).
+                        var raw = rec.Span;
+                        if ((FileRecord.Flags(raw) & FileRecord.FlagInUse) != 0 && FileRecord.BaseReference(raw) == 0) error = e.Message;
                     }
                     if (error is not null) yield return (number, default, error);
                     else if (inUse) yield return (number, rec, null);
@@ -188,13 +194,18 @@ internal sealed class NtfsMapper : IVolumeMapper
         return table;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void ScanDirectoryNames(ulong number, Span<byte> rec, DirectoryTable table)
     {
-        long device = RecordDeviceOffset(number);
-        if (!FileRecord.ApplyFixups(rec, number, device)) return;
+        // The header fields read here lie in the first stride, before its fixup position, so they can be checked before
+        // the fixups: most records are in-use files whose names pass 1 does not need.
+        if (rec.Length < FileRecord.HeaderBytes) return;
         ushort flags = FileRecord.Flags(rec);
         if ((flags & FileRecord.FlagInUse) == 0) return;
         ulong baseRef = FileRecord.BaseReference(rec);
+        if (baseRef == 0 && (flags & FileRecord.FlagDirectory) == 0) return;
+        long device = RecordDeviceOffset(number);
+        if (!FileRecord.ApplyFixups(rec, number, device)) return;
         ulong owner = baseRef == 0 ? number : FileRecord.SplitReference(baseRef).Record;
         bool isDirectoryRecord = baseRef == 0 && (flags & FileRecord.FlagDirectory) != 0;
         if (isDirectoryRecord) table.AddDirectoryRecord(number, FileRecord.Sequence(rec));
@@ -230,6 +241,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     MapEntry? MapRecord(ulong number, ReadOnlyMemory<byte> recordMemory, RecordWork work)
     {
         work.Clear();
@@ -286,18 +298,21 @@ internal sealed class NtfsMapper : IVolumeMapper
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     MapEntry BuildEntry(ulong number, ushort sequence, MapEntryKind kind, string path, IReadOnlyList<string> links,
         RecordWork work, long device)
     {
         var si = work.Info ?? CorruptStructure.Throw<StandardInformation>(FileRecord.Name(number), device, "no $STANDARD_INFORMATION");
 
         var streamList = new List<MapStream>(1);
-        // Group pieces by stream name, keeping the order in which streams first appear (unnamed first).
-        work.Data.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        for (int i = 0; i < work.Data.Count;)
+        // Group pieces by stream name (sorted, so the unnamed stream comes first).
+        if (work.Data.Count == 1) streamList.Add(streams.Build(work.Data, number));
+        else work.Data.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 0; work.Data.Count > 1 && i < work.Data.Count;)
         {
             int j = i + 1;
             while (j < work.Data.Count && work.Data[j].Name == work.Data[i].Name) j++;
+            if (j - i > 1) SplitStreamsSeen++;
             streamList.Add(streams.Build(work.Data.GetRange(i, j - i), number));
             i = j;
         }
@@ -327,7 +342,7 @@ internal sealed class NtfsMapper : IVolumeMapper
             Links = links,
             Sequence = sequence,
             SizeBytes = size,
-            Attributes = FileAttributeFlags.ToNames(si.FileAttributes),
+            Attributes = AttributeNames(si.FileAttributes),
             Created = MapTime.FromFileTime(si.CreationTime),
             Modified = MapTime.FromFileTime(si.ModificationTime),
             Changed = MapTime.FromFileTime(si.MftChangeTime),
@@ -336,6 +351,19 @@ internal sealed class NtfsMapper : IVolumeMapper
             LinkKind = linkKind,
             Streams = streamList,
         };
+    }
+
+    // Few distinct flag combinations occur on a volume; share one list per combination.
+    readonly Dictionary<uint, IReadOnlyList<string>> attributeNames = [];
+
+    IReadOnlyList<string> AttributeNames(uint flags)
+    {
+        if (!attributeNames.TryGetValue(flags, out var names))
+        {
+            names = FileAttributeFlags.ToNames(flags);
+            if (attributeNames.Count < 4096) attributeNames[flags] = names;
+        }
+        return names;
     }
 
     /// <summary>The bytes of a small uncompressed stream (resident, or read through its extents).</summary>
@@ -352,6 +380,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         return bytes;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void CollectAttributes(ulong number, ReadOnlySpan<byte> rec, long device, RecordWork work, ref byte[]? attributeList, ref long attributeListOffset)
     {
         foreach (var a in FileRecord.Attributes(rec, number, device))
@@ -383,6 +412,7 @@ internal sealed class NtfsMapper : IVolumeMapper
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     DataAttributePiece ToPiece(in AttributeRecord a)
     {
         if (!a.IsNonResident)

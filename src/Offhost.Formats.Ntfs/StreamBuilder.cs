@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Offhost.Core.Errors;
 using Offhost.Core.Mapping;
 
@@ -9,6 +10,7 @@ namespace Offhost.Formats.Ntfs;
 /// </summary>
 internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes, int blockBytes)
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public MapStream Build(List<DataAttributePiece> pieces, ulong recordNumber)
     {
         var head = pieces[0];
@@ -36,6 +38,9 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
             vcn = end;
         }
 
+        // Byte offsets of every run must fit in a long (a damaged runlist can claim VCNs near 2^63).
+        if (vcn > long.MaxValue / clusterBytes - (1L << AttributeRecord.MaxCompressionUnitLog2))
+            CorruptStructure.Throw(FileRecord.Name(recordNumber), head.DeviceOffset, $"runlist reaches VCN {vcn}, beyond any possible stream size");
         long size = head.DataSizeBytes, init = head.InitializedSizeBytes;
         long neededClusters = (size + clusterBytes - 1) / clusterBytes;
         if (vcn < neededClusters)
@@ -74,6 +79,7 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
 
     long DeviceBytes(long lcn) => partitionOffsetBytes + lcn * clusterBytes;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void BuildPlain(List<DataRun> runs, long size, long init, List<MapExtent> extents)
     {
         foreach (var r in runs)
@@ -120,6 +126,15 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
             if (allocated == 0 || unitStart >= init)
             {
                 AddZero(extents, unitStart, length);
+                // Jump over a long sparse stretch in one step (a damaged runlist can describe exabytes of holes).
+                long nextVcn = NextAllocatedVcn(runs, ri, vcnEnd);
+                long sizeClusters = (size + clusterBytes - 1) / clusterBytes;
+                long nextUnitStart = unitStart >= init || nextVcn >= sizeClusters ? size : nextVcn / unitClusters * unitClusters * clusterBytes;
+                if (nextUnitStart > unitStart + unitBytes)
+                {
+                    AddZero(extents, unitStart + length, nextUnitStart - (unitStart + length));
+                    unitStart = nextUnitStart - unitBytes;
+                }
             }
             else if (allocated >= unitClusters)
             {
@@ -145,8 +160,16 @@ internal sealed class StreamBuilder(long partitionOffsetBytes, int clusterBytes,
         }
     }
 
+    static long NextAllocatedVcn(List<DataRun> runs, int from, long vcn)
+    {
+        for (int j = from; j < runs.Count; j++)
+            if (!runs[j].IsSparse && runs[j].EndVcn > vcn) return Math.Max(vcn, runs[j].Vcn);
+        return long.MaxValue;
+    }
+
     static void AddZero(List<MapExtent> extents, long offset, long length)
     {
+        if (length <= 0) return;
         if (extents.Count > 0 && extents[^1].Kind == ExtentKind.Zero && extents[^1].EndBytes == offset)
         {
             var last = extents[^1];

@@ -36,8 +36,14 @@ public sealed class DamagedVolumeFixture : IDisposable
         Assert.DoesNotContain(Clean, e => e.Kind == MapEntryKind.Unmappable);
         Assert.True(mapper.AttributeListsSeen >= 1, "fixture has no $ATTRIBUTE_LIST");
         foreach (var e in Clean) RecordOffsets[e.Id] = mapper.RecordDeviceOffset(e.Id);
+        metadataOffsets = [mapper.RecordDeviceOffset(0), mapper.RecordDeviceOffset(1), mapper.RecordDeviceOffset(2), mapper.RecordDeviceOffset(3)];
         RecordBytes = 1024;
     }
+
+    readonly long[] metadataOffsets;
+
+    /// <summary>Device offset of metadata record 0-3 ($MFT, $MFTMirr, $LogFile, $Volume).</summary>
+    public long MftRecordOffset(int record) => metadataOffsets[record];
 
     public byte[] Image { get; }
     public List<MapEntry> Clean { get; }

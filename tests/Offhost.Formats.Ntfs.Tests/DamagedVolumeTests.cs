@@ -216,4 +216,20 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
         Assert.Equal(MapEntryKind.Unmappable, e.Kind);
         Assert.Contains("not an extension record", e.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Encrypted_stream_is_flagged_and_keeps_its_raw_extents()
+    {
+        ulong id = fx.Id("/two-runs.bin");
+        var image = fx.PatchRecord(id, rec =>
+        {
+            int at = DamagedVolumeFixture.FindAttribute(rec, 0x80, out _);
+            BinaryPrimitives.WriteUInt16LittleEndian(rec.AsSpan(at + 0x0C), 0x4000);
+        });
+        var s = Single(DamagedVolumeFixture.MapAll(image), id).Streams.Single();
+        var clean = fx.Clean.Single(e => e.Id == id).Streams.Single();
+        Assert.True(s.Encrypted);
+        Assert.False(clean.Encrypted);
+        Assert.Equal(clean.Extents, s.Extents);
+    }
 }

@@ -11,7 +11,7 @@ namespace Offhost.Formats.Ntfs.Tests;
 /// <summary>Maps an image and compares every entry with what ntfs-3g shows through a read-only FUSE mount.</summary>
 public static class MapVerifier
 {
-    public sealed record Mapped(VolumeInfo Volume, List<MapEntry> Entries, MapStatistics Statistics, int AttributeListsSeen, int MftRuns);
+    public sealed record Mapped(VolumeInfo Volume, List<MapEntry> Entries, MapStatistics Statistics, int AttributeListsSeen, int MftRuns, int SplitStreams);
 
     public static Mapped Map(string imagePath)
     {
@@ -20,7 +20,7 @@ public static class MapVerifier
         var mapper = NtfsVolume.OpenMapper(slice, null);
         var entries = mapper.Entries(CancellationToken.None).ToList();
         var internals = (NtfsMapper)mapper;
-        return new Mapped(mapper.Volume, entries, mapper.Statistics, internals.AttributeListsSeen, internals.MftRuns.Count);
+        return new Mapped(mapper.Volume, entries, mapper.Statistics, internals.AttributeListsSeen, internals.MftRuns.Count, internals.SplitStreamsSeen);
     }
 
     /// <summary>Reads a stream's bytes from the device exactly as the map describes them.</summary>

@@ -35,4 +35,31 @@ public sealed class MapperPropertyTests(DamagedVolumeFixture fx) : IClassFixture
         foreach (var e in entries.Where(e => e.Kind == MapEntryKind.Unmappable))
             Assert.Matches(@"at byte offset -?\d+", e.Error);
     }
+
+    /// <summary>Random bytes in the boot sector, the $MFT record or the $Volume record: OpenMapper either opens the
+    /// volume (maybe through the backups) or throws CorruptStructureException, and Entries() never throws.</summary>
+    [Property(MaxTest = 300)]
+    public void Random_damage_to_volume_metadata_only_raises_corrupt_structure(int seed, byte target)
+    {
+        var random = new Random(seed);
+        var image = (byte[])fx.Image.Clone();
+        long mftRecord0 = fx.MftRecordOffset(0);
+        long[] regions = [0, mftRecord0, fx.MftRecordOffset(3), image.Length - 512];
+        long start = regions[target % regions.Length];
+        int span = start == mftRecord0 || start == fx.MftRecordOffset(3) ? fx.RecordBytes : 512;
+        for (int i = 0, n = 1 + random.Next(12); i < n; i++) image[start + random.Next(span)] = (byte)random.Next(256);
+        if (target % 7 == 0) image.AsSpan(0, 512).Clear();
+        IVolumeMapper mapper;
+        try
+        {
+            mapper = NtfsVolume.OpenMapper(DamagedVolumeFixture.Slice(image), null);
+        }
+        catch (Offhost.Core.Errors.CorruptStructureException e)
+        {
+            Assert.Matches(@"at byte offset -?\d+", e.Message);
+            return;
+        }
+        foreach (var e in mapper.Entries(CancellationToken.None))
+            if (e.Kind == MapEntryKind.Unmappable) Assert.Matches(@"at byte offset -?\d+", e.Error);
+    }
 }

@@ -62,7 +62,7 @@ public sealed class NtfsVolumeBuilder : IDisposable
     /// the two files take turns in the remaining free space and each ends up with one run per cluster.
     /// </summary>
     public static string InterleavedAppendScript(string filler, int freeClusters, string a, string b, int clusters) =>
-        $"head -c $(( $(df -B1 --output=avail . | tail -1) - 4096 * {freeClusters} )) /dev/zero > '{filler}'\n" +
+        $"\nhead -c $(( $(df -B1 --output=avail . | tail -1) - 4096 * {freeClusters} )) /dev/zero > '{filler}'\n" +
         "python3 -c \"import os,sys\n" +
         "fs=[open(sys.argv[1],'ab'),open(sys.argv[2],'ab')]\n" +
         "for i in range(int(sys.argv[3])):\n" +

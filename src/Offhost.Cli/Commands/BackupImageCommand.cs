@@ -16,8 +16,8 @@ internal static class BackupImageCommand
 {
     public static Command Create()
     {
-        var source = new Argument<string>("SOURCE") { Description = "Volume image, whole-disk image or block device (opened read-only)" };
-        var tape = new Option<string>("--tape") { Description = "SIMH .tap virtual tape (made with 'offhost tape new')", Required = true };
+        var source = new Argument<string>("SOURCE") { Description = "Volume image, whole-disk image, block device or iscsi:// LUN (opened read-only)" };
+        var tape = new Option<string>("--tape") { Description = "SIMH .tap virtual tape or iscsi:// tape, labelled with 'offhost tape new'", Required = true };
         var partition = new Option<int?>("--partition") { Description = "Back up only partition N (1-based)" };
         var recordSize = new Option<string>("--record-size") { Description = "Tape record size", DefaultValueFactory = _ => "256K" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
@@ -32,14 +32,12 @@ internal static class BackupImageCommand
 
     static async Task<int> RunAsync(string sourcePath, string tapePath, int? partition, int recordBytes, bool json, CancellationToken ct)
     {
-        using var source = new FileBlockSource(sourcePath);
-        await using var device = FileBlockDevice.Open(sourcePath, new FileBlockDeviceOptions { Writable = false });
-        await using var tape = SimhTapeDevice.Open(tapePath, writable: true);
-        if (tape.Label is null)
-            throw new UserFacingException($"{tapePath}: no Offhost volume label; create the tape with 'offhost tape new'", ExitCodes.Usage);
-        await tape.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
+        await using var source = await Devices.OpenSourceAsync(sourcePath, ct);
+        await using var tape = await Devices.OpenTapeAsync(tapePath, writable: true, ct);
+        Devices.RequireLabel(tape, tapePath);
+        await tape.Device.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
 
-        var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, NaaDesignator.Naa6FromIdentity("tape:" + tape.Label.VolumeUuid))
+        var request = new BackupImageRequest(source.Source, source.Device, source.Naa, tape.Device, tape.Naa)
         {
             Partition = partition,
             RecordBytes = recordBytes,
@@ -47,7 +45,7 @@ internal static class BackupImageCommand
         };
         var result = await ProgressDisplay.RunAsync("Backing up", ProgressDisplay.Enabled(json), bytes: true, counter =>
         {
-            counter.Total = source.LengthBytes;
+            counter.Total = source.Source.LengthBytes;
             return BackupImageJob.RunAsync(request, counter.Add, ct);
         });
 

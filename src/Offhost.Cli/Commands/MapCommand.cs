@@ -25,9 +25,9 @@ internal static class MapCommand
 
     static async Task<int> RunAsync(string source, bool json, int? partition, CancellationToken cancellationToken)
     {
-        using var device = Sources.OpenBlockSource(source) as IDisposable;
-        var blockSource = (Core.Devices.IBlockSource)device!;
         var stopwatch = Stopwatch.StartNew();
+        await using var opened = await Devices.OpenSourceAsync(source, cancellationToken);
+        var blockSource = opened.Source;
         var mappers = VolumeOpener.Open(blockSource, partition);
         var summaries = new List<(IVolumeMapper Mapper, MapSummary Summary)>();
 

@@ -37,14 +37,14 @@ internal static class RestoreImageCommand
     {
         if (create is not null)
         {
+            if (Devices.IsIscsi(targetPath)) throw new UserFacingException("--create makes image files; an iSCSI LUN already exists", ExitCodes.Usage);
             if (File.Exists(targetPath)) throw new UserFacingException($"{targetPath}: exists; --create makes a new image only", ExitCodes.Usage);
             using var f = File.Create(targetPath);
             f.SetLength(Units.ParseBytes(create));
         }
-        await using var tape = SimhTapeDevice.Open(tapePath, writable: false);
-        await using var target = FileBlockDevice.Open(targetPath, new FileBlockDeviceOptions { Writable = true });
-        var tapeNaa = NaaDesignator.Naa6FromIdentity("tape:" + (tape.Label?.VolumeUuid.ToString() ?? Path.GetFullPath(tapePath)));
-        var request = new VolumeRestoreRequest(tape, tapeNaa, archiveFile, target, target.NaaDesignator)
+        await using var tape = await Devices.OpenTapeAsync(tapePath, writable: false, ct);
+        await using var target = await Devices.OpenBlockAsync(targetPath, writable: true, ct);
+        var request = new VolumeRestoreRequest(tape.Device, tape.Naa, archiveFile, target.Device, target.Naa)
         {
             VolumeIndex = volumeIndex,
             KeepOffsets = keepOffsets,

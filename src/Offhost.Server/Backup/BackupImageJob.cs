@@ -113,7 +113,17 @@ public static class BackupImageJob
             foreach (var list in builder.Build(Ops()))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var outcome = await manager.ExecuteAsync(list, cancellationToken);
+                CopyOutcome outcome;
+                try
+                {
+                    outcome = await manager.ExecuteAsync(list, cancellationToken);
+                }
+                catch (CopyAbortedException e) when (e.EndOfMedium)
+                {
+                    throw new EndOfMediumException(
+                        $"the tape is full: {archiveBytes + e.TransferredBytes} bytes of the archive were written to tape file {archiveFile} before the end of medium; " +
+                        $"no index was written, so the tape holds no complete backup {request.BackupId}. Use a larger or another tape. ({e.Message})");
+                }
                 lists++;
                 archiveBytes += outcome.TransferredBytes;
                 progressBytes?.Invoke(outcome.TransferredBytes);

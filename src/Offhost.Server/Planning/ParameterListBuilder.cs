@@ -33,7 +33,7 @@ public sealed class ParameterListBuilder(CopyTargets targets, OperatingParameter
             throw new ArgumentException($"record size {targets.RecordBytes} is not a positive multiple of 512");
         var list = new ListUnderConstruction();
         // Soft limits leave room to extend a list to the next record boundary (at most one record of steps).
-        int softSegments = MaxSegments * 3 / 4;
+        int softSegments = MaxSegments / 4;
         long softInline = Math.Max(0, MaxInline - 2L * targets.RecordBytes - MaxInlinePieceBytes);
         long softDescriptorBytes = MaxDescriptorBytes * 3 / 4;
 
@@ -79,6 +79,16 @@ public sealed class ParameterListBuilder(CopyTargets targets, OperatingParameter
 
     void Add(ListUnderConstruction list, CopyOp piece)
     {
+        // Consecutive inline steps (a header, resident data, padding) share one segment: their bytes are adjacent in the inline data.
+        if (piece is InlineOp more && list.Segments.Count > 0 && list.Segments[^1] is InlineDataToStreamSegment last
+            && last.InlineDataOffsetBytes + last.InlineDataNumberOfBytes == list.Inline.Length
+            && last.InlineDataNumberOfBytes + more.Data.Length <= MaxInlinePieceBytes)
+        {
+            list.Inline.Write(more.Data.Span);
+            list.Segments[^1] = last with { InlineDataNumberOfBytes = last.InlineDataNumberOfBytes + (uint)more.Data.Length };
+            list.StreamBytes += more.StreamBytes;
+            return;
+        }
         SegmentDescriptor d = piece switch
         {
             InlineOp i => new InlineDataToStreamSegment(TapeCscd, targets.RecordBytes, (uint)list.Inline.Length, (uint)i.Data.Length),

@@ -70,7 +70,8 @@ public static class VolumeRestorePlanner
     public static IEnumerable<ExtendedCopyParameterList> Lists(IEnumerable<RestorePiece> pieces, RestoreTargets targets, OperatingParameters limits)
     {
         int record = targets.RecordBytes;
-        int softSegments = Math.Min((int)limits.MaxSegmentDescriptorCount, 4096) * 3 / 4;
+        // Lists end at record boundaries; a soft limit at a quarter of the maximum leaves room to reach the next one.
+        int softSegments = Math.Min((int)limits.MaxSegmentDescriptorCount, 4096) / 4;
         var segments = new List<SegmentDescriptor>();
         long pos = 0;
         byte listId = 1;

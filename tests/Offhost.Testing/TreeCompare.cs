@@ -1,0 +1,118 @@
+using System.Text;
+using Xunit;
+
+namespace Offhost.Testing;
+
+/// <summary>
+/// Compares a restored tree with the source tree as a mount of the original file system shows it: every regular
+/// file's bytes, symlink targets, user.* extended attributes (NTFS alternate data streams through ntfs-3g),
+/// modification times to the nanosecond, and which names are hard links of one file.
+/// </summary>
+public static class TreeCompare
+{
+    public sealed record Options
+    {
+        public bool CompareModes { get; init; }
+        public bool CompareOwners { get; init; }
+        /// <summary>Relative paths (with '/') to leave out, e.g. the mapper's own members.</summary>
+        public Func<string, bool> Ignore { get; init; } = _ => false;
+    }
+
+    /// <summary>Asserts that every entry under <paramref name="source"/> is under <paramref name="restored"/> with the same content.</summary>
+    public static int AssertSame(string source, string restored, Options? options = null)
+    {
+        options ??= new Options();
+        int compared = 0;
+        var inodeGroups = new Dictionary<(ulong Dev, ulong Ino), List<string>>();
+        foreach (var path in Directory.EnumerateFileSystemEntries(source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            string rel = Path.GetRelativePath(source, path).Replace('\\', '/');
+            if (options.Ignore(rel)) continue;
+            string other = Path.Combine(restored, rel);
+            var info = new FileInfo(path);
+            if (info.LinkTarget is string target)
+            {
+                Assert.True(new FileInfo(other).LinkTarget == target, $"{rel}: symlink target '{new FileInfo(other).LinkTarget}' != '{target}'");
+                compared++;
+                continue;
+            }
+            if (Directory.Exists(path))
+            {
+                Assert.True(Directory.Exists(other), $"{rel}: directory missing from the restore");
+                CompareXattrs(path, other, rel);
+                continue;
+            }
+            var kind = Stat(path);
+            if (kind.Type != "regular file" && kind.Type != "regular empty file") continue;   // fifos, devices: no data
+            Assert.True(File.Exists(other), $"{rel}: missing from the restore");
+            AssertSameBytes(path, other, rel);
+            CompareXattrs(path, other, rel);
+            var o = Stat(other);
+            Assert.True(kind.MtimeNs == o.MtimeNs, $"{rel}: mtime {o.MtimeNs} != {kind.MtimeNs}");
+            if (options.CompareModes) Assert.True(kind.Mode == o.Mode, $"{rel}: mode {o.Mode} != {kind.Mode}");
+            if (options.CompareOwners) Assert.True(kind.Owner == o.Owner, $"{rel}: owner {o.Owner} != {kind.Owner}");
+            if (kind.Links > 1)
+            {
+                if (!inodeGroups.TryGetValue((kind.Dev, kind.Ino), out var g)) inodeGroups[(kind.Dev, kind.Ino)] = g = [];
+                g.Add(rel);
+            }
+            compared++;
+        }
+        foreach (var group in inodeGroups.Values.Where(g => g.Count > 1))
+        {
+            var inodes = group.Select(rel => Stat(Path.Combine(restored, rel)).Ino).Distinct().ToList();
+            Assert.True(inodes.Count == 1, $"hard links {string.Join(", ", group)} were restored as {inodes.Count} separate files");
+        }
+        return compared;
+    }
+
+    static void AssertSameBytes(string a, string b, string rel)
+    {
+        using var fa = File.OpenRead(a);
+        using var fb = File.OpenRead(b);
+        Assert.True(fa.Length == fb.Length, $"{rel}: size {fb.Length} != {fa.Length}");
+        var ba = new byte[1 << 20];
+        var bb = new byte[1 << 20];
+        long at = 0;
+        while (true)
+        {
+            int n = fa.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false);
+            int m = fb.ReadAtLeast(bb, n, throwOnEndOfStream: false);
+            Assert.True(n == m, $"{rel}: short read");
+            if (n == 0) return;
+            if (!ba.AsSpan(0, n).SequenceEqual(bb.AsSpan(0, n)))
+            {
+                int i = 0;
+                while (ba[i] == bb[i]) i++;
+                Assert.Fail($"{rel}: differs at byte {at + i}");
+            }
+            at += n;
+        }
+    }
+
+    static void CompareXattrs(string a, string b, string rel)
+    {
+        var xa = UserXattrs(a);
+        var xb = UserXattrs(b);
+        Assert.True(xa == xb, $"{rel}: user xattrs differ\nsource:\n{xa}\nrestored:\n{xb}");
+    }
+
+    static string UserXattrs(string path)
+    {
+        var r = Tool.TryRun("getfattr", ["--absolute-names", "-h", "-d", "-m", "^user\\.", "-e", "hex", path]);
+        var lines = r.Stdout.Split('\n').Where(l => l.StartsWith("user.", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        return string.Join('\n', lines);
+    }
+
+    public readonly record struct StatInfo(string Type, string MtimeNs, string Mode, string Owner, ulong Dev, ulong Ino, int Links);
+
+    public static StatInfo Stat(string path)
+    {
+        var f = Tool.Run("stat", "-c", "%F|%.9Y|%a|%u:%g|%d|%i|%h", path).Trim().Split('|');
+        return new StatInfo(f[0], f[1], f[2], f[3], ulong.Parse(f[4], System.Globalization.CultureInfo.InvariantCulture),
+            ulong.Parse(f[5], System.Globalization.CultureInfo.InvariantCulture), int.Parse(f[6], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    static string Hex(byte[] b) => Convert.ToHexString(b);
+    static string Utf8(byte[] b) => Encoding.UTF8.GetString(b);
+}
