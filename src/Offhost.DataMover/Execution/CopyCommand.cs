@@ -170,7 +170,7 @@ internal sealed class CopyCommand
                     long offset = LbaBytes(k, src, s.BlockDeviceLogicalBlockAddress, 0);
                     long length = (long)s.BlockDeviceNumberOfBlocks * src.BlockSizeBytes;
                     CheckRange(k, src, offset, length);
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, length > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, length > 0);
                     return new BlockToStreamPlan(k, seg, src, offset, length, dst, record, EndAction.Exact);
                 }
             case BlockOffsetToStreamSegment s:
@@ -178,7 +178,7 @@ internal sealed class CopyCommand
                     var src = BlockCscd(k, s.SourceCscdId);
                     long offset = LbaBytes(k, src, s.BlockDeviceLogicalBlockAddress, s.BlockDeviceByteOffset);
                     CheckRange(k, src, offset, s.NumberOfBytes);
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0);
                     return new BlockToStreamPlan(k, seg, src, offset, s.NumberOfBytes, dst, record, EndAction.Exact);
                 }
             case StreamToBlockSegment s:
@@ -187,7 +187,7 @@ internal sealed class CopyCommand
                     long offset = LbaBytes(k, dst, s.BlockDeviceLogicalBlockAddress, 0);
                     long length = (long)s.BlockDeviceNumberOfBlocks * dst.BlockSizeBytes;
                     CheckRange(k, dst, offset, length);
-                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, length > 0, write: false);
+                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, length > 0);
                     return new StreamToBlockPlan(k, seg, src, record, isFixed, StreamPad(seg, destination: false), dst, offset, length);
                 }
             case StreamToBlockOffsetSegment s:
@@ -195,12 +195,12 @@ internal sealed class CopyCommand
                     var dst = BlockCscd(k, s.DestinationCscdId, write: true);
                     long offset = LbaBytes(k, dst, s.BlockDeviceLogicalBlockAddress, s.BlockDeviceByteOffset);
                     CheckRange(k, dst, offset, s.NumberOfBytes);
-                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0, write: false);
+                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0);
                     return new StreamToBlockPlan(k, seg, src, record, isFixed, StreamPad(seg, destination: false), dst, offset, s.NumberOfBytes);
                 }
             case StreamToDiscardSegment s:
                 {
-                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0, write: false);
+                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0);
                     CheckSegmentLength(k, s.NumberOfBytes);
                     return new StreamToBlockPlan(k, seg, src, record, isFixed, StreamPad(seg, destination: false), null, 0, s.NumberOfBytes);
                 }
@@ -236,24 +236,24 @@ internal sealed class CopyCommand
                 {
                     if ((ulong)s.InlineDataOffsetBytes + s.InlineDataNumberOfBytes > (ulong)list.InlineData.Length)
                         throw Abort(k, 0x26, 0x0B, $"inline data bytes {s.InlineDataOffsetBytes}..{(ulong)s.InlineDataOffsetBytes + s.InlineDataNumberOfBytes} are beyond the {list.InlineData.Length} bytes of inline data", null, null, null);
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.InlineDataNumberOfBytes > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.InlineDataNumberOfBytes > 0);
                     return new MemoryToStreamPlan(k, seg, list.InlineData.Slice((int)s.InlineDataOffsetBytes, (int)s.InlineDataNumberOfBytes), dst, record, EndAction.Exact);
                 }
             case EmbeddedDataToStreamSegment s:
                 {
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.Data.Length > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.Data.Length > 0);
                     return new MemoryToStreamPlan(k, seg, s.Data, dst, record, EndAction.Exact);
                 }
             case VerifyCscdSegment s:
                 return new VerifyPlan(k, seg, Resolve(k, s.SourceCscdId).Device);
             case WriteFilemarksSegment s:
                 if (s.Wsmk) throw Abort(k, 0x26, 0x00, "setmarks (WSMK) are not supported", null, null, null);
-                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId, write: true));
+                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId));
             case SpaceSegment s:
                 if (s.Code is not (0 or 1 or 3)) throw Abort(k, 0x26, 0x00, $"SPACE code {s.Code} is not supported (0 blocks, 1 filemarks, 3 end-of-data)", null, null, null);
-                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId, write: false));
+                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId));
             case LocateSegment s:
-                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId, write: false));
+                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId));
             default:
                 throw ExtendedCopyException.IllegalRequest(0x26, 0x09, list.SegmentOffset(k), $"segment descriptor type {seg.TypeCode:X2}h is not supported");
         }
@@ -286,16 +286,15 @@ internal sealed class CopyCommand
         return b;
     }
 
-    IStreamDevice TapeCscd(int k, ushort id, bool write)
+    IStreamDevice TapeCscd(int k, ushort id)
     {
         var (d, device) = Resolve(k, id);
         if (d.PeripheralDeviceType != PeripheralDeviceType.SequentialAccess || device.Stream is null)
             throw Abort(k, 0x26, 0x0C, $"CSCD {id} ({device.DeviceId}) is not a tape (PDT 01h)", device.DeviceId, null, null);
-        _ = write;
         return device.Stream;
     }
 
-    (IStreamDevice Device, int RecordBytes, bool Fixed) StreamCscd(int k, ushort id, int transferLength, bool movesData, bool write)
+    (IStreamDevice Device, int RecordBytes, bool Fixed) StreamCscd(int k, ushort id, int transferLength, bool movesData)
     {
         var (d, device) = Resolve(k, id);
         if (!PeripheralDeviceType.IsStream(d.PeripheralDeviceType) || device.Stream is null)
@@ -315,7 +314,6 @@ internal sealed class CopyCommand
         if (transfer > limits.MaxStreamDeviceTransferSizeBytes || record > device.Stream.MaxRecordBytes)
             throw Abort(k, 0x26, 0x00, $"a {record}-byte record exceeds the maximum stream transfer size ({Math.Min(limits.MaxStreamDeviceTransferSizeBytes, device.Stream.MaxRecordBytes)} bytes)",
                 device.DeviceId, null, null);
-        _ = write;
         int r = (int)Math.Max(record, 1);
         maxRecordBytes = Math.Max(maxRecordBytes, r);
         return (device.Stream, r, isFixed);
