@@ -196,7 +196,8 @@ public sealed class Catalog : IDisposable
 
     internal SqliteTransaction BeginWriterTransaction()
     {
-        _tx = _db.BeginTransaction();
+        // IMMEDIATE: take the write lock now, so ids read from max(id) stay ours until commit.
+        _tx = _db.BeginTransaction(deferred: false);
         return _tx;
     }
 

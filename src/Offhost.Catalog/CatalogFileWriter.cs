@@ -13,13 +13,14 @@ public sealed class CatalogFileWriter : IDisposable
     public const int DefaultFilesPerTransaction = 50_000;
 
     readonly Catalog _catalog;
-    readonly SqliteConnection _db;
     readonly string _backupId;
     readonly int _filesPerTransaction;
     readonly SqliteCommand _insertFile;
     readonly SqliteCommand _insertStream;
     readonly SqliteParameter[] _f;
     readonly SqliteParameter[] _s;
+    readonly SqliteCommand _maxId;
+    long _nextId;
     int _inTransaction;
     bool _done;
 
@@ -27,18 +28,19 @@ public sealed class CatalogFileWriter : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(filesPerTransaction, 1);
         _catalog = catalog;
-        _db = db;
         _backupId = backupId;
         _filesPerTransaction = filesPerTransaction;
         _insertFile = db.CreateCommand();
         _insertFile.CommandText = """
             INSERT INTO files (backup_id, volume_index, path, kind, size_bytes, mode, uid, gid, attributes, links,
                 created_s, created_ns, modified_s, modified_ns, changed_s, changed_ns, accessed_s, accessed_ns,
-                target, link_kind, xattrs, error)
+                target, link_kind, xattrs, error, id)
             VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17,
-                $p18, $p19, $p20, $p21) RETURNING id
+                $p18, $p19, $p20, $p21, $p22)
             """;
-        _f = Enumerable.Range(0, 22).Select(i => _insertFile.Parameters.Add(new SqliteParameter($"$p{i}", null))).ToArray();
+        _maxId = db.CreateCommand();
+        _maxId.CommandText = "SELECT coalesce(max(id), 0) FROM files";
+        _f = Enumerable.Range(0, 23).Select(i => _insertFile.Parameters.Add(new SqliteParameter($"$p{i}", null))).ToArray();
         _insertStream = db.CreateCommand();
         _insertStream.CommandText = """
             INSERT INTO streams (file_id, idx, name, size_bytes, media_label, tape_file, header_offset, data_offset, xxhash64, extents)
@@ -58,6 +60,10 @@ public sealed class CatalogFileWriter : IDisposable
             var tx = _catalog.BeginWriterTransaction();
             _insertFile.Transaction = tx;
             _insertStream.Transaction = tx;
+            _maxId.Transaction = tx;
+            // Ids are assigned here rather than read back per row: the write transaction (BEGIN IMMEDIATE) keeps
+            // other writers out until commit, so max(id) cannot move under us.
+            _nextId = (long)_maxId.ExecuteScalar()! + 1;
         }
         Set(_f[0], _backupId);
         Set(_f[1], file.VolumeIndex);
@@ -77,7 +83,9 @@ public sealed class CatalogFileWriter : IDisposable
         Set(_f[19], file.LinkKind);
         Set(_f[20], file.Xattrs.Count == 0 ? null : CatalogBlob.EncodeXattrs(file.Xattrs));
         Set(_f[21], file.Error);
-        long id = (long)_insertFile.ExecuteScalar()!;
+        long id = _nextId++;
+        Set(_f[22], id);
+        _insertFile.ExecuteNonQuery();
 
         for (int i = 0; i < file.Streams.Count; i++)
         {
@@ -131,6 +139,6 @@ public sealed class CatalogFileWriter : IDisposable
         _inTransaction = 0;
         _insertFile.Dispose();
         _insertStream.Dispose();
-        _ = _db;
+        _maxId.Dispose();
     }
 }

@@ -12,6 +12,7 @@ public sealed class GlobPattern
 {
     readonly Regex _regex;
 
+    /// <exception cref="ArgumentException">The pattern is malformed (for example a reversed range <c>[z-a]</c>).</exception>
     public GlobPattern(string pattern)
     {
         ArgumentNullException.ThrowIfNull(pattern);
@@ -83,7 +84,16 @@ public sealed class GlobPattern
             }
         }
         re.Append('$');
-        var regex = new Regex(re.ToString(), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | RegexOptions.Singleline);
+        Regex regex;
+        try
+        {
+            regex = new Regex(re.ToString(), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | RegexOptions.Singleline);
+        }
+        catch (ArgumentException e)
+        {
+            // e.g. a reversed range such as [z-a].
+            throw new ArgumentException($"invalid pattern '{p}': {e.Message}", nameof(p), e);
+        }
         return (regex, p.Contains('/', StringComparison.Ordinal) ? prefix.ToString() : "");
     }
 }

@@ -21,6 +21,10 @@ namespace Offhost.Iscsi.Initiator;
 public sealed class IscsiSession : IAsyncDisposable
 {
     const int SendBufferBytes = 64 * 1024;
+    /// <summary>Data-In segments at least this long are received straight into the command's buffer.</summary>
+    const int DirectDataInBytes = 16 * 1024;
+    /// <summary>Bytes asked of the socket per receive into the framer (headers and small PDUs).</summary>
+    const int ReceiveChunkBytes = 16 * 1024;
 
     readonly Socket _socket;
     readonly PduFramer _framer;
@@ -31,6 +35,8 @@ public sealed class IscsiSession : IAsyncDisposable
     readonly ConcurrentDictionary<uint, TaskCompletionSource<(IscsiPdu Header, byte[] Data)>> _requests = new();
     readonly CancellationTokenSource _closing = new();
     readonly byte[] _sendBuffer = new byte[SendBufferBytes + IscsiPdu.BhsLength + 8];
+    readonly byte[] _trailer = new byte[PduCodec.MaxTrailerLength];
+    readonly byte[] _sendTrailer = new byte[PduCodec.MaxTrailerLength];
     readonly Lock _snLock = new();
     uint _cmdSN;
     uint _expCmdSN;
@@ -225,17 +231,22 @@ public sealed class IscsiSession : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                pending.Abandon();                   // keep the buffer safe from late Data-In
+                // Keep the caller's buffer safe from late Data-In. If data is streaming into it right now, the only
+                // way to stop the socket writing there is to drop the connection.
+                var idle = pending.AbandonAsync();
+                if (!idle.IsCompleted)
+                {
+                    Fail(new IscsiConnectionException($"iSCSI {Portal}: {command.Name} was cancelled while its data was arriving; connection dropped"));
+                    await idle;
+                }
                 throw;
             }
         }
         finally
         {
-            if (releaseHere)
-            {
-                _commands.TryRemove(pending.Itt, out _);
+            // Fail() may already have removed the command and released its slot.
+            if (releaseHere && _commands.TryRemove(pending.Itt, out _))
                 _queue.Release();
-            }
         }
     }
 
@@ -389,9 +400,8 @@ public sealed class IscsiSession : IAsyncDisposable
         }
         await SendAllAsync(_sendBuffer.AsMemory(0, header), cancellationToken);
         await SendAllAsync(data, cancellationToken);
-        var trailerBytes = new byte[PduCodec.MaxTrailerLength];
-        int t = PduCodec.WriteTrailer(data.Span, _digests, trailerBytes);
-        if (t > 0) await SendAllAsync(trailerBytes.AsMemory(0, t), cancellationToken);
+        int t = PduCodec.WriteTrailer(data.Span, _digests, _sendTrailer);
+        if (t > 0) await SendAllAsync(_sendTrailer.AsMemory(0, t), cancellationToken);
     }
 
     async Task SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
@@ -411,12 +421,21 @@ public sealed class IscsiSession : IAsyncDisposable
         {
             while (true)
             {
-                var memory = _framer.GetMemory(Math.Max(_framer.MissingBytes(), 64 * 1024));
-                int n = await _socket.ReceiveAsync(memory, SocketFlags.None, _closing.Token);
+                int want = Math.Max(_framer.MissingBytes(), ReceiveChunkBytes);
+                var memory = _framer.GetMemory(want);
+                int n = await _socket.ReceiveAsync(memory[..Math.Min(memory.Length, want)], SocketFlags.None, _closing.Token);
                 if (n == 0) throw new IscsiConnectionException($"iSCSI {Portal}: the target closed the connection");
                 _framer.Advance(n);
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
-                while (_framer.TryRead(out var pdu)) Dispatch(pdu);
+                while (true)
+                {
+                    if (_framer.TryReadHeaderOnly(IscsiOpcode.DataIn, DirectDataInBytes, out var header))
+                        await ReceiveDataInDirectAsync(header);
+                    else if (_framer.TryRead(out var pdu))
+                        Dispatch(pdu);
+                    else
+                        break;
+                }
             }
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
@@ -429,11 +448,59 @@ public sealed class IscsiSession : IAsyncDisposable
         }
     }
 
-    void Dispatch(IscsiPdu pdu)
+    /// <summary>
+    /// A large Data-In: its data goes from the socket straight into the command's buffer (the framer hands over what
+    /// it already holds), saving a copy per byte; the data digest is checked over the destination afterwards.
+    /// </summary>
+    async Task ReceiveDataInDirectAsync(IscsiPdu header)
+    {
+        AccountSequenceNumbers(header);
+        var pending = CheckDataIn(header, header.DataSegmentLength);
+        int length = header.DataSegmentLength;
+        int offset = (int)header.BufferOffset;
+        var destination = pending.BeginDirect(offset, length) ?? new byte[length];
+        try
+        {
+            int got = _framer.TakeBuffered(destination.Span);
+            int external = 0;
+            while (got < length)
+            {
+                int n = await _socket.ReceiveAsync(destination[got..], SocketFlags.None, _closing.Token);
+                if (n == 0) throw new IscsiConnectionException($"iSCSI {Portal}: the target closed the connection in the middle of a Data-In PDU");
+                got += n;
+                external += n;
+            }
+            int trailerLength = _framer.SegmentBytes - length;
+            int have = _framer.TakeBuffered(_trailer.AsSpan(0, trailerLength));
+            while (have < trailerLength)
+            {
+                int n = await _socket.ReceiveAsync(_trailer.AsMemory(have, trailerLength - have), SocketFlags.None, _closing.Token);
+                if (n == 0) throw new IscsiConnectionException($"iSCSI {Portal}: the target closed the connection in the middle of a Data-In PDU");
+                have += n;
+                external += n;
+            }
+            _framer.SkipExternal(external);
+            Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+            if (_digests.Data)
+            {
+                int pad = PduCodec.PadLength(length);
+                uint expected = Digests.Crc32C.Compute(destination.Span, _trailer.AsSpan(0, pad));
+                uint actual = Digests.Crc32C.Read(_trailer.AsSpan(pad));
+                if (expected != actual)
+                    throw new IscsiProtocolException($"data digest mismatch in Data-In for {pending.Command.Name} (received {actual:X8}h, computed {expected:X8}h)", _framer.StreamOffset);
+            }
+        }
+        finally
+        {
+            pending.EndDirect();
+        }
+        pending.AddDataIn(offset, length);
+        FinishDataIn(pending, header);
+    }
+
+    void AccountSequenceNumbers(IscsiPdu pdu)
     {
         var opcode = pdu.Opcode;
-        if (opcode == IscsiOpcode.LoginResponse)
-            throw new IscsiProtocolException("Login Response received in Full Feature Phase", _framer.StreamOffset);
         UpdateWindow(pdu.ExpCmdSN, pdu.MaxCmdSN);
         bool carriesStatus = opcode switch
         {
@@ -444,6 +511,14 @@ public sealed class IscsiSession : IAsyncDisposable
             _ => false,
         };
         if (carriesStatus) AdvanceStatSN(pdu.StatSN);
+    }
+
+    void Dispatch(IscsiPdu pdu)
+    {
+        var opcode = pdu.Opcode;
+        if (opcode == IscsiOpcode.LoginResponse)
+            throw new IscsiProtocolException("Login Response received in Full Feature Phase", _framer.StreamOffset);
+        AccountSequenceNumbers(pdu);
 
         switch (opcode)
         {
@@ -499,19 +574,29 @@ public sealed class IscsiSession : IAsyncDisposable
 
     void OnDataIn(IscsiPdu pdu)
     {
+        var pending = CheckDataIn(pdu, pdu.Data.Length);
+        pending.CopyIn(pdu.Data.Span, (int)pdu.BufferOffset);
+        FinishDataIn(pending, pdu);
+    }
+
+    PendingCommand CheckDataIn(IscsiPdu pdu, int length)
+    {
         var pending = Lookup(pdu);
         if (!pending.Command.IsRead)
             throw new IscsiProtocolException($"Data-In for {pending.Command.Name}, which reads no data", _framer.StreamOffset);
         if (pdu.DataSN != pending.NextDataSN)
             throw new IscsiProtocolException($"Data-In DataSN {pdu.DataSN} for {pending.Command.Name}, expected {pending.NextDataSN}", _framer.StreamOffset);
         long offset = pdu.BufferOffset;
-        int length = pdu.Data.Length;
         if (offset + length > pending.Command.DataIn.Length)
             throw new IscsiProtocolException($"Data-In at buffer offset {offset} with {length} bytes overruns the {pending.Command.DataIn.Length}-byte buffer of {pending.Command.Name}", _framer.StreamOffset);
         if (Parameters.DataPduInOrder && offset != pending.DataInBytes)
             throw new IscsiProtocolException($"Data-In buffer offset {offset} for {pending.Command.Name}, expected {pending.DataInBytes} (DataPDUInOrder=Yes)", _framer.StreamOffset);
         pending.NextDataSN++;
-        pending.CopyIn(pdu.Data.Span, (int)offset);
+        return pending;
+    }
+
+    void FinishDataIn(PendingCommand pending, IscsiPdu pdu)
+    {
         if ((pdu.Flags & 0x01) != 0)
         {
             if ((pdu.Flags & 0x80) == 0)
@@ -831,6 +916,8 @@ public sealed class IscsiSession : IAsyncDisposable
     {
         readonly Lock _gate = new();
         bool _abandoned;
+        bool _receiving;
+        TaskCompletionSource? _receiveDone;
 
         public uint Itt { get; } = itt;
         public ScsiCommand Command { get; } = command;
@@ -845,12 +932,43 @@ public sealed class IscsiSession : IAsyncDisposable
             {
                 if (!_abandoned) data.CopyTo(Command.DataIn.Span[offset..]);
             }
-            DataInBytes = Math.Max(DataInBytes, offset + data.Length);
+            AddDataIn(offset, data.Length);
         }
 
-        public void Abandon()
+        public void AddDataIn(int offset, int length) => DataInBytes = Math.Max(DataInBytes, offset + length);
+
+        /// <summary>The caller's buffer to receive into directly, or null once the caller has given up on it.</summary>
+        public Memory<byte>? BeginDirect(int offset, int length)
         {
-            lock (_gate) _abandoned = true;
+            lock (_gate)
+            {
+                if (_abandoned) return null;
+                _receiving = true;
+                return Command.DataIn.Slice(offset, length);
+            }
+        }
+
+        public void EndDirect()
+        {
+            TaskCompletionSource? waiter;
+            lock (_gate)
+            {
+                _receiving = false;
+                waiter = _receiveDone;
+            }
+            waiter?.TrySetResult();
+        }
+
+        /// <summary>Stops all further writes into the caller's buffer; completes once no receive into it is in flight.</summary>
+        public Task AbandonAsync()
+        {
+            lock (_gate)
+            {
+                _abandoned = true;
+                if (!_receiving) return Task.CompletedTask;
+                _receiveDone ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return _receiveDone.Task;
+            }
         }
     }
 }

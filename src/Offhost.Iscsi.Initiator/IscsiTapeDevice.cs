@@ -34,6 +34,9 @@ public sealed class IscsiTapeDevice : IStreamDevice
     public TapePosition Position { get; private set; }
     public StandardInquiryData Inquiry { get; }
 
+    /// <summary>The session in use.</summary>
+    public IscsiSession Session => _lun.Session;
+
     internal static async Task<IscsiTapeDevice> OpenAsync(IscsiUri uri, IscsiInitiatorOptions options, CancellationToken cancellationToken)
     {
         var lun = await LunConnection.OpenAsync(uri, options, cancellationToken);

@@ -74,4 +74,16 @@ public class CatalogBlobTests
         byte[] blob = [1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F];
         Assert.Throws<CorruptStructureException>(() => CatalogBlob.DecodeStrings(blob));
     }
+
+    [Fact]
+    public void Stream_checksum_is_xxhash64_seed_zero()
+    {
+        // Reference values of XXH64 (seed 0) from the xxHash specification's test vectors.
+        Assert.Equal(0xEF46DB3751D8E999UL, CatalogStream.Checksum([]));
+        byte[] data = Offhost.Testing.TestData.Random(3, 100_000);
+        var incremental = new System.IO.Hashing.XxHash64();
+        incremental.Append(data.AsSpan(0, 12_345));
+        incremental.Append(data.AsSpan(12_345));
+        Assert.Equal(CatalogStream.Checksum(data), incremental.GetCurrentHashAsUInt64());
+    }
 }

@@ -14,6 +14,8 @@ public static class TreeCompare
     {
         public bool CompareModes { get; init; }
         public bool CompareOwners { get; init; }
+        /// <summary>user.* xattrs (NTFS alternate data streams) larger than this are expected as separate files <c>PATH:NAME</c>.</summary>
+        public int StreamsAsFilesAboveBytes { get; init; } = int.MaxValue;
         /// <summary>Relative paths (with '/') to leave out, e.g. the mapper's own members.</summary>
         public Func<string, bool> Ignore { get; init; } = _ => false;
     }
@@ -39,14 +41,14 @@ public static class TreeCompare
             if (Directory.Exists(path))
             {
                 Assert.True(Directory.Exists(other), $"{rel}: directory missing from the restore");
-                CompareXattrs(path, other, rel);
+                CompareXattrs(path, other, rel, options);
                 continue;
             }
             var kind = Stat(path);
             if (kind.Type != "regular file" && kind.Type != "regular empty file") continue;   // fifos, devices: no data
             Assert.True(File.Exists(other), $"{rel}: missing from the restore");
             AssertSameBytes(path, other, rel);
-            CompareXattrs(path, other, rel);
+            CompareXattrs(path, other, rel, options);
             var o = Stat(other);
             Assert.True(kind.MtimeNs == o.MtimeNs, $"{rel}: mtime {o.MtimeNs} != {kind.MtimeNs}");
             if (options.CompareModes) Assert.True(kind.Mode == o.Mode, $"{rel}: mode {o.Mode} != {kind.Mode}");
@@ -90,18 +92,34 @@ public static class TreeCompare
         }
     }
 
-    static void CompareXattrs(string a, string b, string rel)
+    static void CompareXattrs(string a, string b, string rel, Options options)
     {
         var xa = UserXattrs(a);
         var xb = UserXattrs(b);
-        Assert.True(xa == xb, $"{rel}: user xattrs differ\nsource:\n{xa}\nrestored:\n{xb}");
+        foreach (var (name, value) in xa.Where(x => x.Value.Length > options.StreamsAsFilesAboveBytes).ToList())
+        {
+            string streamFile = b + ":" + name["user.".Length..];
+            Assert.True(File.Exists(streamFile), $"{rel}: stream {name} ({value.Length} bytes) is neither an xattr nor a file {Path.GetFileName(streamFile)}");
+            Assert.True(value.AsSpan().SequenceEqual(File.ReadAllBytes(streamFile)), $"{rel}: stream {name} differs from {Path.GetFileName(streamFile)}");
+            xa.Remove(name);
+        }
+        string Show(Dictionary<string, byte[]> x) => string.Join(", ", x.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={Convert.ToHexString(p.Value)[..Math.Min(32, 2 * p.Value.Length)]}"));
+        Assert.True(xa.Count == xb.Count && xa.All(p => xb.TryGetValue(p.Key, out var v) && v.AsSpan().SequenceEqual(p.Value)),
+            $"{rel}: user xattrs differ\nsource:   {Show(xa)}\nrestored: {Show(xb)}");
     }
 
-    static string UserXattrs(string path)
+    /// <summary>The user.* extended attributes of a file, not following symlinks.</summary>
+    public static Dictionary<string, byte[]> UserXattrs(string path)
     {
         var r = Tool.TryRun("getfattr", ["--absolute-names", "-h", "-d", "-m", "^user\\.", "-e", "hex", path]);
-        var lines = r.Stdout.Split('\n').Where(l => l.StartsWith("user.", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
-        return string.Join('\n', lines);
+        var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var line in r.Stdout.Split('\n').Where(l => l.StartsWith("user.", StringComparison.Ordinal)))
+        {
+            int eq = line.IndexOf('=', StringComparison.Ordinal);
+            string hex = line[(eq + 1)..].Trim();
+            result[line[..eq]] = hex.StartsWith("0x", StringComparison.Ordinal) ? Convert.FromHexString(hex[2..]) : Encoding.UTF8.GetBytes(hex.Trim('"'));
+        }
+        return result;
     }
 
     public readonly record struct StatInfo(string Type, string MtimeNs, string Mode, string Owner, ulong Dev, ulong Ino, int Links);
@@ -113,6 +131,4 @@ public static class TreeCompare
             ulong.Parse(f[5], System.Globalization.CultureInfo.InvariantCulture), int.Parse(f[6], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    static string Hex(byte[] b) => Convert.ToHexString(b);
-    static string Utf8(byte[] b) => Encoding.UTF8.GetString(b);
 }

@@ -8,12 +8,15 @@ namespace Offhost.Agent.FrozenImages;
 /// A watchdog process that thaws file systems if their freezer cannot: it is started (and armed) before the freeze,
 /// reads one line from a pipe whose only writer is this process, and runs <c>fsfreeze -u</c> on every mount point when
 /// the pipe reaches end-of-file (this process died, even by SIGKILL) or the deadline passes without a
-/// <c>released</c> line. A thaw of a file system that is not frozen fails harmlessly (EINVAL).
+/// <c>released</c> line. A thaw of a file system that is not frozen fails harmlessly (EINVAL). The watchdog ignores
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT (a Ctrl-C reaches the whole process group) and SIGPIPE (its reader may be
+/// gone when it reports a thaw).
 /// </summary>
 internal sealed class FreezeGuard : IDisposable
 {
-    // Kept in the product as a heredoc-free one-liner script so no file has to be installed.
+    // Passed with bash -c, so no script file has to be installed next to the program.
     const string Script = """
+        trap '' INT TERM HUP QUIT PIPE
         max=$1; shift
         echo armed
         if IFS= read -r -t "$max" line && [ "$line" = released ]; then exit 0; fi

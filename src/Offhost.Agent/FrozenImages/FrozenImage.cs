@@ -100,6 +100,7 @@ public sealed class FrozenImage : IAsyncDisposable
         {
             if (_released) return;
             _released = true;
+            _expired.CancelAfter(Timeout.InfiniteTimeSpan);
             await ThawAsync().ConfigureAwait(false);
             if (_cloneToDelete is not null)
             {

@@ -25,7 +25,7 @@ public sealed class FrozenImageService
         string id = NewId();
         return provider switch
         {
-            SnapshotProvider.None => new FrozenImage(id, t.SourcePath, t.ImagePath ?? t.DevicePath!, SnapshotProvider.None, DateTimeOffset.UtcNow, quiesce),
+            SnapshotProvider.None => new FrozenImage(id, t.SourcePath, OfflineReadPath(t), SnapshotProvider.None, DateTimeOffset.UtcNow, quiesce),
             SnapshotProvider.Freeze => await FreezeAsync(t, id, quiesce, options, cancellationToken).ConfigureAwait(false),
             SnapshotProvider.Reflink => await ReflinkAsync(t, id, quiesce, options, cancellationToken).ConfigureAwait(false),
             _ => throw new ArgumentOutOfRangeException(nameof(options), provider, "unknown provider"),
@@ -113,7 +113,7 @@ public sealed class FrozenImageService
         }
         finally
         {
-            if (holder is not null) await holder.ReleaseAsync().ConfigureAwait(false);
+            if (holder is not null) await holder.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -144,6 +144,10 @@ public sealed class FrozenImageService
             throw;
         }
     }
+
+    /// <summary>An offline source is read as given (image file or device); a directory (read-only mount) through its device.</summary>
+    static string OfflineReadPath(FrozenImageTarget t) =>
+        t.SourcePath == t.ImagePath || t.SourcePath == t.DevicePath ? t.SourcePath : t.DevicePath ?? t.ImagePath!;
 
     static string CloneDirectory(FrozenImageTarget t, FrozenImageOptions options) =>
         options.SnapshotDirectory ?? Path.GetDirectoryName(t.ImagePath!)!;

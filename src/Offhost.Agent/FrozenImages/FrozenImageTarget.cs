@@ -6,8 +6,12 @@ namespace Offhost.Agent.FrozenImages;
 /// <summary>What a backup source path turns out to be: an image file, a block device and the places either is mounted.</summary>
 internal sealed record FrozenImageTarget(string SourcePath, string? ImagePath, string? DevicePath, uint Major, uint Minor, IReadOnlyList<MountInfo> Mounts)
 {
-    /// <summary>Mounts that can change the data (read-write).</summary>
-    public IReadOnlyList<string> WritableMountPoints => Mounts.Where(m => !m.IsReadOnly).Select(m => m.MountPoint).Distinct().ToList();
+    /// <summary>
+    /// The mount point to freeze when the device is mounted read-write: one, since every mount of a device (bind mounts,
+    /// the same device mounted twice) shares one superblock and FIFREEZE freezes the superblock. Empty when the device is
+    /// not mounted read-write.
+    /// </summary>
+    public IReadOnlyList<string> WritableMountPoints => Mounts.Where(m => !m.IsReadOnly).Select(m => m.MountPoint).Take(1).ToList();
 
     public static FrozenImageTarget Resolve(string path)
     {
@@ -45,7 +49,7 @@ internal sealed record FrozenImageTarget(string SourcePath, string? ImagePath, s
     {
         var probes = new List<IWriteActivityProbe>();
         if (DevicePath is not null && File.Exists(BlockDeviceStat.SysfsPath(Major, Minor)))
-            probes.Add(new BlockDeviceWriteProbe(DevicePath, Major, Minor));
+            probes.Add(new BlockDeviceWriteProbe(DevicePath, Major, Minor, WritableMountPoints));
         if (ImagePath is not null) probes.Add(new ImageFileWriteProbe(ImagePath));
         return probes;
     }

@@ -31,7 +31,7 @@ public static class Quiescer
             for (int i = 0; i < probes.Count; i++)
             {
                 var s = probes[i].Sample();
-                if (s == last[i]) continue;
+                if (s.Detail == last[i].Detail) continue;
                 writes += Math.Max(1, s.Writes - last[i].Writes);
                 last[i] = s;
                 quietSince = clock.Elapsed;

@@ -11,5 +11,6 @@ internal static class CommandTable
         yield return TapeCommand.Create();
         yield return BackupImageCommand.Create();
         yield return RestoreImageCommand.Create();
+        yield return IscsiCommand.Create();
     }
 }

@@ -50,6 +50,15 @@ public static class FiemapMapper
         return all;
     }
 
+    /// <summary>The storage-map extents of <paramref name="path"/> (see <see cref="ToMapExtents"/>), in device blocks of
+    /// <paramref name="blockSizeBytes"/>.</summary>
+    public static IReadOnlyList<MapExtent> MapExtentsOf(string path, int blockSizeBytes)
+    {
+        var extents = MapFile(path);
+        long size = FileStatus.Of(path).SizeBytes;
+        return ToMapExtents(extents, size, blockSizeBytes, path);
+    }
+
     /// <summary>
     /// Turns FIEMAP extents into storage-map extents covering [0, <paramref name="sizeBytes"/>): plain data becomes
     /// <see cref="ExtentKind.Data"/> in blocks of <paramref name="blockSizeBytes"/>, holes and unwritten extents become
@@ -72,8 +81,10 @@ public static class FiemapMapper
             if (end <= from) continue;
             if ((e.Flags & FiemapExtentFlags.Unwritten) != 0)
                 list.Add(MapExtent.Zero(from, end - from));
-            else if (!e.IsPlainData || e.PhysicalBytes % blockSizeBytes != 0 || e.LogicalBytes % blockSizeBytes != 0)
+            else if (!e.IsPlainData)
                 throw new NotSupportedException($"{path}: extent at byte {e.LogicalBytes} has flags {e.Flags}; its device bytes are not the file's bytes");
+            else if (e.PhysicalBytes % blockSizeBytes != 0 || e.LogicalBytes % blockSizeBytes != 0)
+                throw new NotSupportedException($"{path}: extent at byte {e.LogicalBytes} (device byte {e.PhysicalBytes}) is not aligned to {blockSizeBytes}-byte blocks; pass the file system's block size");
             else
             {
                 long physical = e.PhysicalBytes + (from - e.LogicalBytes);

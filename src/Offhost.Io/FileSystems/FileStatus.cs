@@ -30,8 +30,12 @@ public readonly record struct FileStatus(
     public static FileStatus Parse(ReadOnlySpan<byte> b)
     {
         if (b.Length < 144) throw new ArgumentException("struct statx is 144 bytes or more", nameof(b));
-        static long Ns(ReadOnlySpan<byte> t) =>
-            checked(BinaryPrimitives.ReadInt64LittleEndian(t) * 1_000_000_000L + BinaryPrimitives.ReadUInt32LittleEndian(t[8..]));
+        // Saturates instead of overflowing: only equality of these values matters to callers.
+        static long Ns(ReadOnlySpan<byte> t)
+        {
+            long seconds = Math.Clamp(BinaryPrimitives.ReadInt64LittleEndian(t), -9_000_000_000L, 9_000_000_000L);
+            return seconds * 1_000_000_000L + Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(t[8..]), 999_999_999u);
+        }
         return new FileStatus(
             Mode: BinaryPrimitives.ReadUInt16LittleEndian(b[28..]),
             SizeBytes: BinaryPrimitives.ReadInt64LittleEndian(b[40..]),

@@ -17,8 +17,15 @@ public static class Reflink
         bool ok = false;
         try
         {
-            using var dst = File.OpenHandle(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            if (LibcFs.IoctlArg((int)dst.DangerousGetHandle(), LibcFs.FICLONE, src.DangerousGetHandle()) == 0)
+            // The clone holds a whole volume: readable by its owner only, whatever the umask.
+            using var dst = new FileStream(destination, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            if (LibcFs.IoctlArg((int)dst.SafeFileHandle.DangerousGetHandle(), LibcFs.FICLONE, src.DangerousGetHandle()) == 0)
             {
                 ok = true;
                 return true;

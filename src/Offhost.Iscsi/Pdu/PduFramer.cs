@@ -141,6 +141,56 @@ public sealed class PduFramer
         return true;
     }
 
+    /// <summary>
+    /// For large data segments: when the next PDU has <paramref name="opcode"/> and at least
+    /// <paramref name="minDataBytes"/> of data, and its header (BHS, AHS, header digest) is buffered, checks and
+    /// consumes only the header. The caller must then consume exactly <see cref="SegmentBytes"/> bytes (data, pad,
+    /// data digest): first what is buffered, via <see cref="TakeBuffered"/>, then the rest from the stream itself,
+    /// and verify the data digest. This lets a receiver place data straight into its destination.
+    /// </summary>
+    public bool TryReadHeaderOnly(IscsiOpcode opcode, int minDataBytes, out IscsiPdu header)
+    {
+        header = null!;
+        int have = _end - _start;
+        if (have < IscsiPdu.BhsLength) return false;
+        var bhs = _buffer.AsSpan(_start, IscsiPdu.BhsLength);
+        if ((IscsiOpcode)(bhs[0] & 0x3F) != opcode) return false;
+        TotalLength(bhs);                                          // validates
+        int dataLength = (bhs[5] << 16) | (bhs[6] << 8) | bhs[7];
+        if (dataLength < Math.Max(1, minDataBytes)) return false;
+        int ahsLength = bhs[4] * 4;
+        int headerLength = IscsiPdu.BhsLength + ahsLength + (Digests.Header ? Crc32C.DigestLength : 0);
+        if (have < headerLength) return false;
+        if (Digests.Header)
+        {
+            uint expected = Crc32C.Compute(_buffer.AsSpan(_start, IscsiPdu.BhsLength + ahsLength));
+            uint actual = Crc32C.Read(_buffer.AsSpan(_start + IscsiPdu.BhsLength + ahsLength));
+            if (expected != actual)
+                throw new IscsiProtocolException($"header digest mismatch (received {actual:X8}h, computed {expected:X8}h)", _streamOffset);
+        }
+        header = new IscsiPdu(bhs, _buffer.AsSpan(_start + IscsiPdu.BhsLength, ahsLength).ToArray(), ReadOnlyMemory<byte>.Empty);
+        SegmentBytes = dataLength + PduCodec.PadLength(dataLength) + (Digests.Data ? Crc32C.DigestLength : 0);
+        _start += headerLength;
+        _streamOffset += headerLength;
+        return true;
+    }
+
+    /// <summary>Bytes of data segment, pad and data digest that follow the header returned by <see cref="TryReadHeaderOnly"/>.</summary>
+    public int SegmentBytes { get; private set; }
+
+    /// <summary>Moves up to <c>destination.Length</c> buffered bytes into <paramref name="destination"/>; returns the count.</summary>
+    public int TakeBuffered(Span<byte> destination)
+    {
+        int n = Math.Min(destination.Length, _end - _start);
+        _buffer.AsSpan(_start, n).CopyTo(destination);
+        _start += n;
+        _streamOffset += n;
+        return n;
+    }
+
+    /// <summary>Accounts for bytes the caller read from the stream itself after <see cref="TakeBuffered"/>.</summary>
+    public void SkipExternal(int count) => _streamOffset += count;
+
     int TotalLength(ReadOnlySpan<byte> bhs)
     {
         if ((bhs[0] & 0x80) != 0)

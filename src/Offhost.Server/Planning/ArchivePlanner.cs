@@ -14,8 +14,12 @@ public sealed record ArchivePlanOptions
     public string PathPrefix { get; init; } = "";
     /// <summary>Files whose zero ranges add up to no more than this are stored plainly, zeros inline; larger holes make a GNU sparse member.</summary>
     public long InlineZeroLimitBytes { get; init; } = 64 * 1024;
-    /// <summary>Alternate data streams up to this size travel as <c>SCHILY.xattr.user.NAME</c> records (how ntfs-3g exposes them); larger ones get their own member.</summary>
-    public int AdsInHeaderLimitBytes { get; init; } = 64 * 1024;
+    /// <summary>Alternate data streams up to this size travel as <c>SCHILY.xattr.user.NAME</c> records (how ntfs-3g exposes
+    /// them, so tar restores them as streams onto an ntfs-3g mount); larger ones get their own member <c>PATH:NAME</c>, because
+    /// most file systems tar may extract to cannot hold an extended attribute larger than one block.</summary>
+    public int AdsInHeaderLimitBytes { get; init; } = DefaultAdsInHeaderLimitBytes;
+
+    public const int DefaultAdsInHeaderLimitBytes = 3072;
     /// <summary>Largest block count of one block → stream step (a segment descriptor holds at most 65535).</summary>
     public int MaxBlocksPerOp { get; init; } = 8192;
 }
@@ -138,7 +142,11 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
 
         if (entry.Kind == MapEntryKind.Directory)
         {
-            yield return Emit(entry, basePax with { Kind = PaxEntryKind.Directory }, []);
+            // A directory's alternate data streams travel the same way as a file's.
+            var (dirXattrs, dirHeaderStreams, dirBigStreams) = SplitStreams(entry, basePax);
+            var dir = Emit(entry, basePax with { Kind = PaxEntryKind.Directory, Xattrs = dirXattrs }, []);
+            yield return dir with { Streams = HeaderStreams(dirHeaderStreams, dir.MemberOffsetBytes) };
+            foreach (var m in StreamMembers(entry, basePax, name, dirBigStreams)) yield return m;
             yield break;
         }
         if (entry.Kind == MapEntryKind.Symlink)
@@ -156,39 +164,49 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         if (entry.Id != 0) firstPathById[entry.Id] = name;
 
         var data = entry.Streams.FirstOrDefault(s => s.Name.Length == 0);
-        var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(basePax.Xattrs);
-        var bigStreams = new List<MapStream>();
-        var headerStreams = new List<(MapStream Stream, ReadOnlyMemory<byte> Bytes)>();
-        foreach (var ads in entry.Streams.Where(s => s.Name.Length > 0))
-        {
-            if (ads.SizeBytes <= options.AdsInHeaderLimitBytes)
-            {
-                var bytes = ReadWhole(ads, entry);
-                xattrs["user." + ads.Name] = bytes;
-                headerStreams.Add((ads, bytes));
-            }
-            else bigStreams.Add(ads);
-        }
-
+        var (xattrs, headerStreams, bigStreams) = SplitStreams(entry, basePax);
         var member = PlanFileMember(entry, basePax with { Xattrs = xattrs }, data);
-        var streams = member.Streams.ToList();
-        long headerAt = member.MemberOffsetBytes;
-        foreach (var (s, bytes) in headerStreams)
-            streams.Add(new PlannedStream(s.Name, s.SizeBytes, headerAt, headerAt, []) { InExtendedHeader = true, InlineBytes = bytes });
-        yield return member with { Streams = streams };
-
-        foreach (var ads in bigStreams)
-        {
-            var adsPax = basePax with { Path = name + ":" + ads.Name, Xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(), NtfsAttributes = null };
-            var adsMember = PlanFileMember(entry, adsPax, ads);
-            yield return adsMember with { Streams = [adsMember.Streams[0] with { Name = ads.Name }] };
-        }
+        yield return member with { Streams = [.. member.Streams, .. HeaderStreams(headerStreams, member.MemberOffsetBytes)] };
+        foreach (var m in StreamMembers(entry, basePax, name, bigStreams)) yield return m;
 
         // The file's other names follow as hard-link members pointing at the member that holds the data.
         foreach (var link in entry.Links)
         {
             string linkName = options.PathPrefix + link.TrimStart('/');
             yield return Emit(entry with { Path = link }, basePax with { Path = linkName, Kind = PaxEntryKind.HardLink, LinkTarget = name, Xattrs = new Dictionary<string, ReadOnlyMemory<byte>>() }, []);
+        }
+    }
+
+    /// <summary>Splits an entry's alternate data streams: small ones become <c>user.NAME</c> xattrs of its header, large ones members of their own.</summary>
+    (Dictionary<string, ReadOnlyMemory<byte>> Xattrs, List<(MapStream Stream, ReadOnlyMemory<byte> Bytes)> InHeader, List<MapStream> Big) SplitStreams(MapEntry entry, PaxEntry basePax)
+    {
+        var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(basePax.Xattrs);
+        var inHeader = new List<(MapStream, ReadOnlyMemory<byte>)>();
+        var big = new List<MapStream>();
+        foreach (var ads in entry.Streams.Where(s => s.Name.Length > 0))
+        {
+            if (ads.SizeBytes <= options.AdsInHeaderLimitBytes)
+            {
+                var bytes = ReadWhole(ads, entry);
+                xattrs["user." + ads.Name] = bytes;
+                inHeader.Add((ads, bytes));
+            }
+            else big.Add(ads);
+        }
+        return (xattrs, inHeader, big);
+    }
+
+    static PlannedStream[] HeaderStreams(List<(MapStream Stream, ReadOnlyMemory<byte> Bytes)> inHeader, long memberOffset) =>
+        inHeader.Select(h => new PlannedStream(h.Stream.Name, h.Stream.SizeBytes, memberOffset, memberOffset, []) { InExtendedHeader = true, InlineBytes = h.Bytes }).ToArray();
+
+    /// <summary>Members <c>PATH:NAME</c> for alternate data streams too large for the header.</summary>
+    IEnumerable<PlannedMember> StreamMembers(MapEntry entry, PaxEntry basePax, string name, List<MapStream> big)
+    {
+        foreach (var ads in big)
+        {
+            var adsPax = basePax with { Path = name + ":" + ads.Name, Kind = PaxEntryKind.File, Xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(), NtfsAttributes = null };
+            var adsMember = PlanFileMember(entry, adsPax, ads);
+            yield return adsMember with { Streams = [adsMember.Streams[0] with { Name = ads.Name }] };
         }
     }
 

@@ -51,7 +51,14 @@ public sealed class BlockDeviceTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await using var disk = await IscsiDevices.OpenBlockAsync(Uri(), Options with { MaxTransferBytes = 4 * 1024 * 1024 }, ct);
-        // 3 MiB writes exceed MaxBurstLength (tgt: 256 KiB), so each needs several R2T sequences.
+        // tgt's answers to our proposal: its limits win by the min/OR/AND result functions.
+        var p = disk.Session.Parameters;
+        Assert.Equal(262144, p.MaxBurstLengthBytes);
+        Assert.Equal(65536, p.FirstBurstLengthBytes);
+        Assert.Equal(8192, p.TargetMaxRecvDataSegmentLengthBytes);
+        Assert.True(p.InitialR2T);
+        Assert.True(p.ImmediateData);
+        // 3 MiB writes exceed MaxBurstLength, so each needs immediate data and then twelve R2T sequences.
         var data = TestData.Random(7, 3 * 1024 * 1024 * 4);
         var tasks = new List<Task>();
         for (int i = 0; i < 4; i++)
@@ -82,5 +89,29 @@ public sealed class BlockDeviceTests : IDisposable
             Assert.True(file.AsSpan((int)offset, length).SequenceEqual(buffer), $"offset {offset} length {length}");
         }
         Assert.Throws<EndOfStreamException>(() => disk.ReadAt(DiskBytes - 1, new byte[2]));
+    }
+
+    [Fact]
+    public async Task Device_id_is_the_same_in_every_session_and_read_only_refuses_writes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string first;
+        await using (var disk = await IscsiDevices.OpenBlockAsync(Uri(), Options, ct))
+            first = disk.DeviceId;
+        await using var again = await IscsiDevices.OpenBlockAsync(Uri(), Options with { ReadOnly = true }, ct);
+        Assert.Equal(first, again.DeviceId);
+        Assert.True(again.IsReadOnly);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await again.WriteAsync(new Lba(0), new byte[512], ct));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await again.ReadAsync(new Lba(0), new byte[100], ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await again.ReadAsync(new Lba(again.BlockCount), new byte[512], ct));
+    }
+
+    [Fact]
+    public async Task Opening_a_tape_lun_as_a_disk_is_refused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _tgt.AddTape(1, 2, 1, "OFH009");
+        var e = await Assert.ThrowsAsync<Offhost.Core.Errors.UserFacingException>(() => IscsiDevices.OpenBlockAsync(Uri(2), Options, ct));
+        Assert.Contains("not a disk", e.Message, StringComparison.Ordinal);
     }
 }

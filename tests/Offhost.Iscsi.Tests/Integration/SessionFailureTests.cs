@@ -188,8 +188,9 @@ public sealed class SessionFailureTests : IDisposable
     [Fact]
     public async Task A_write_cut_mid_transfer_is_reported_not_retried()
     {
-        using var proxy = new CuttingProxy(_tgt.Port) { CutFirstConnectionAfterBytes = 4096 };
+        using var proxy = new CuttingProxy(_tgt.Port);
         await using var disk = await IscsiDevices.OpenBlockAsync($"iscsi://127.0.0.1:{proxy.Port}/{Open}/1", Options, Ct);
+        proxy.CutFirstConnectionAfterMore(1000);            // a few R2Ts and responses into the writes below
         var e = await Assert.ThrowsAsync<IscsiConnectionException>(async () =>
         {
             for (int i = 0; i < 64; i++)
@@ -217,5 +218,21 @@ public sealed class SessionFailureTests : IDisposable
         _tgt.Kill();
         var e = await Assert.ThrowsAsync<IscsiConnectionException>(async () => await disk.ReadAsync(new Lba(0), new byte[4096], Ct));
         Assert.Contains("READ(16)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keep_alive_pings_hold_an_idle_session_and_detect_a_dead_one()
+    {
+        using var proxy = new CuttingProxy(_tgt.Port);
+        var options = Options with { KeepAliveInterval = TimeSpan.FromSeconds(1), PingTimeout = TimeSpan.FromSeconds(2), MaxReconnectAttempts = 0 };
+        await using var disk = await IscsiDevices.OpenBlockAsync($"iscsi://127.0.0.1:{proxy.Port}/{Open}/1", options, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);                // several pings answered
+        Assert.False(disk.Session.IsFailed);
+        await AssertReadsContentAsync(disk);
+
+        proxy.Stalled = true;                                        // the path goes silent; no command is running
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!disk.Session.IsFailed && DateTime.UtcNow < deadline) await Task.Delay(100, Ct);
+        Assert.True(disk.Session.IsFailed, "the keep-alive noticed the dead connection");
     }
 }

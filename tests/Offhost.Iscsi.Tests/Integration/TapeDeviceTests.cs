@@ -175,4 +175,54 @@ public sealed class TapeDeviceTests : IDisposable
         Assert.Equal(written, blocks.Count(b => b.IsData));
         Assert.True(record.AsSpan().SequenceEqual(blocks[written - 1].Data));
     }
+
+    [Fact]
+    public async Task A_drive_left_in_fixed_mode_is_switched_to_variable_records()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var tape = await IscsiDevices.OpenTapeAsync(Uri(1), Options, ct))
+        {
+            // Another client leaves the drive in fixed mode with 512-byte blocks.
+            var parameters = Offhost.Scsi.Commands.ModeSelect6.BlockDescriptorList(0, 512);
+            var select = await tape.Session.ExecuteAsync(new ScsiCommand
+            {
+                Cdb = Offhost.Scsi.Commands.ModeSelect6.Cdb((byte)parameters.Length), Lun = Offhost.Scsi.Commands.Lun.Encode(1),
+                Name = "MODE SELECT(6)", DataOut = parameters,
+            }, ct);
+            Assert.True(select.IsGood, select.Sense?.ToString());
+            var sense = new byte[255];
+            var r = await tape.Session.ExecuteAsync(new ScsiCommand
+            {
+                Cdb = Offhost.Scsi.Commands.ModeSense6.Cdb(0, 255), Lun = Offhost.Scsi.Commands.Lun.Encode(1), Name = "MODE SENSE(6)", DataIn = sense,
+            }, ct);
+            Assert.Equal(512, Offhost.Scsi.Commands.ModeSense6.Parse(sense.AsSpan(0, r.DataInBytes)).BlockLengthBytes);
+        }
+        await using var reopened = await IscsiDevices.OpenTapeAsync(Uri(1), Options, ct);
+        var after = new byte[255];
+        var sensed = await reopened.Session.ExecuteAsync(new ScsiCommand
+        {
+            Cdb = Offhost.Scsi.Commands.ModeSense6.Cdb(0, 255), Lun = Offhost.Scsi.Commands.Lun.Encode(1), Name = "MODE SENSE(6)", DataIn = after,
+        }, ct);
+        Assert.Equal(0, Offhost.Scsi.Commands.ModeSense6.Parse(after.AsSpan(0, sensed.DataInBytes)).BlockLengthBytes);
+        var odd = TestData.Random(77, 1001);
+        Assert.Equal(TapeWriteStatus.Ok, await reopened.WriteRecordAsync(odd, ct));
+        await reopened.RewindAsync(ct);
+        var buffer = new byte[4096];
+        var read = await reopened.ReadRecordAsync(buffer, ct);
+        Assert.Equal(1001, read.LengthBytes);
+        Assert.True(odd.AsSpan().SequenceEqual(buffer.AsSpan(0, 1001)));
+    }
+
+    [Fact]
+    public async Task Unload_and_load_return_to_the_beginning()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var tape = await WriteLayoutAsync(ct);
+        await tape.LoadAsync(false, ct);
+        await tape.LoadAsync(true, ct);
+        Assert.Equal(new TapePosition(0, 0), tape.Position);
+        await tape.RewindAsync(ct);
+        var buffer = new byte[16];
+        Assert.Equal(1, (await tape.ReadRecordAsync(buffer, ct)).LengthBytes);
+    }
 }
