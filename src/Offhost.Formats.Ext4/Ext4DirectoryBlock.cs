@@ -93,7 +93,7 @@ public static class Ext4DirectoryBlock
                 if (!dot)
                 {
                     CorruptStructure.Check(name.IndexOfAny((byte)'/', (byte)0) < 0, Name, at, "name contains '/' or NUL");
-                    into?.Add(new Ext4DirectoryEntry(inode, (byte)(fileType & 0x0F), Encoding.UTF8.GetString(name)));
+                    into?.Add(new Ext4DirectoryEntry(inode, (byte)(fileType & 0x0F), Encoding.UTF8.GetString(name), at));
                 }
             }
             pos += recLen;

@@ -56,7 +56,7 @@ public sealed class Ext4Inode
     public MapTime Changed { get; private init; }
     public MapTime? Created { get; private init; }
     public ReadOnlyMemory<byte> Block { get; private init; }
-    /// <summary>The bytes after <c>128 + i_extra_isize</c> up to the inode size: the in-inode xattr area.</summary>
+    /// <summary>The bytes after <c>128 + i_extra_isize</c> up to the inode size (the in-inode xattr area, from its magic); empty when it holds no attributes.</summary>
     public ReadOnlyMemory<byte> InlineXattrArea { get; private init; }
     /// <summary>CRC32C seed for this inode's metadata blocks (extent blocks, directory blocks).</summary>
     public uint ChecksumSeed { get; private init; }
@@ -169,7 +169,9 @@ public sealed class Ext4Inode
             Changed = Time(raw, extra, CtimeAt, CtimeExtraAt),
             Created = Fits(extra, CrtimeAt) ? Time(raw, extra, CrtimeAt, CrtimeExtraAt) : null,
             Block = raw.Slice(BlockAt, BlockFieldBytes).ToArray(),
-            InlineXattrArea = xattrAt < size ? raw[xattrAt..].ToArray() : ReadOnlyMemory<byte>.Empty,
+            // Kept only when it starts with the xattr magic; most inodes have no in-inode attributes.
+            InlineXattrArea = xattrAt + 4 <= size && BinaryPrimitives.ReadUInt32LittleEndian(raw[xattrAt..]) == Ext4Xattr.Magic
+                ? raw[xattrAt..].ToArray() : ReadOnlyMemory<byte>.Empty,
             ChecksumSeed = seed,
         };
     }

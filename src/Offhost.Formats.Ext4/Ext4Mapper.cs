@@ -63,25 +63,25 @@ internal sealed class Ext4Mapper : IVolumeMapper
 
     IEnumerable<MapEntry> Walk(CancellationToken ct)
     {
-        var stack = new Stack<(uint Inode, string Path)>();
+        var stack = new Stack<(uint Inode, string Path, long DirentOffset)>();
         var visitedDirs = new HashSet<uint>();
         var pending = new Dictionary<uint, PendingLinks>();
         var emittedLinked = new HashSet<uint>();
         var children = new List<Ext4DirectoryEntry>();
         var chunks = new List<(ulong Logical, ulong Physical, int Blocks)>();
-        stack.Push((RootInode, "/"));
+        stack.Push((RootInode, "/", -1));
 
         while (stack.Count > 0)
         {
             ct.ThrowIfCancellationRequested();
-            var (dirIno, dirPath) = stack.Pop();
+            var (dirIno, dirPath, direntAt) = stack.Pop();
             if (!visitedDirs.Add(dirIno))
             {
-                yield return Unmappable(dirPath, dirIno, new CorruptStructureException("ext4_dir_entry_2", -1,
+                yield return Unmappable(dirPath, dirIno, new CorruptStructureException("ext4_dir_entry_2", direntAt,
                     $"directory inode {dirIno} is reachable twice (a loop or a hard link to a directory); not descending again"));
                 continue;
             }
-            var dir = TryReadInode(dirIno, out var dirError);
+            var dir = TryReadInode(dirIno, direntAt, out var dirError);
             if (dir is null) { yield return Unmappable(dirPath, dirIno, dirError!); continue; }
             if (!dir.IsDirectory)
             {
@@ -115,9 +115,9 @@ internal sealed class Ext4Mapper : IVolumeMapper
                 {
                     ct.ThrowIfCancellationRequested();
                     string path = dirPath == "/" ? "/" + child.Name : dirPath + "/" + child.Name;
-                    var inode = TryReadInode(child.Inode, out var error);
+                    var inode = TryReadInode(child.Inode, child.DeviceOffset, out var error);
                     if (inode is null) { yield return Unmappable(path, child.Inode, error!); continue; }
-                    if (inode.IsDirectory) { stack.Push((child.Inode, path)); continue; }
+                    if (inode.IsDirectory) { stack.Push((child.Inode, path, child.DeviceOffset)); continue; }
                     if (inode.LinksCount > 1)
                     {
                         if (emittedLinked.Contains(child.Inode)) continue;
@@ -151,18 +151,19 @@ internal sealed class Ext4Mapper : IVolumeMapper
     static MapEntry Unmappable(string path, ulong id, CorruptStructureException e) =>
         new(MapEntryKind.Unmappable, path, id) { Error = e.Message };
 
-    Ext4Inode? TryReadInode(uint ino, out CorruptStructureException? error)
+    Ext4Inode? TryReadInode(uint ino, long direntOffset, out CorruptStructureException? error)
     {
-        try { error = null; return ReadInode(ino); }
+        try { error = null; return ReadInode(ino, direntOffset); }
         catch (CorruptStructureException e) { error = e; return null; }
     }
 
-    /// <summary>Reads and checks inode <paramref name="ino"/>; throws <see cref="CorruptStructureException"/>.</summary>
-    public Ext4Inode ReadInode(uint ino)
+    /// <summary>Reads and checks inode <paramref name="ino"/>, named by the record at <paramref name="referenceOffset"/>
+    /// (for messages); throws <see cref="CorruptStructureException"/>.</summary>
+    public Ext4Inode ReadInode(uint ino, long referenceOffset)
     {
         Statistics.RecordsScanned++;
         if (ino < 1 || ino > sb.InodesCount)
-            CorruptStructure.Throw("ext4_dir_entry_2", -1, $"inode number {ino} is outside 1..{sb.InodesCount}");
+            CorruptStructure.Throw("ext4_dir_entry_2", referenceOffset, $"inode number {ino} is outside 1..{sb.InodesCount}");
         uint group = (ino - 1) / sb.InodesPerGroup;
         uint index = (ino - 1) % sb.InodesPerGroup;
         ulong table = groups.InodeTableBlock(group, out var groupError);
@@ -171,27 +172,45 @@ internal sealed class Ext4Mapper : IVolumeMapper
         long at = (long)table * bs + (long)index * sb.InodeSizeBytes;
         var inode = Ext4Inode.Read(inodeCache.Get(at, sb.InodeSizeBytes), ino, partitionStart + at, sb);
         if (inode.Mode == 0 || inode.LinksCount == 0)
-            CorruptStructure.Throw($"inode {ino}", inode.DeviceOffset, "a directory entry names this inode but it is not in use (mode or link count 0)");
+            CorruptStructure.Throw($"inode {ino}", inode.DeviceOffset, $"the record at byte offset {referenceOffset} names this inode but it is not in use (mode or link count 0)");
         return inode;
+    }
+
+    static readonly IReadOnlyDictionary<string, ReadOnlyMemory<byte>> NoXattrs = new Dictionary<string, ReadOnlyMemory<byte>>();
+    /// <summary>Flag lists by flag word; a volume uses a handful, and the cap keeps a damaged one from growing it.</summary>
+    readonly Dictionary<uint, IReadOnlyList<string>> flagLists = [];
+
+    IReadOnlyList<string> Flags(Ext4Inode inode)
+    {
+        if (flagLists.TryGetValue(inode.Flags, out var list)) return list;
+        list = inode.FlagList();
+        if (flagLists.Count < 1024) flagLists[inode.Flags] = list;
+        return list;
     }
 
     MapEntry BuildEntry(Ext4Inode inode, string path, IReadOnlyList<string> links)
     {
-        var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
-        ReadXattrs(inode, xattrs);
-        xattrs.Remove("system.data", out var inlineTail);
+        IReadOnlyDictionary<string, ReadOnlyMemory<byte>> xattrs = NoXattrs;
+        ReadOnlyMemory<byte> inlineTail = default;
+        if (inode.FileAclBlock != 0 || !inode.InlineXattrArea.IsEmpty)
+        {
+            var found = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+            ReadXattrs(inode, found);
+            found.Remove("system.data", out inlineTail);
+            if (found.Count > 0) xattrs = found;
+        }
         var kind = inode.FileType switch
         {
             Ext4Inode.TypeDir => MapEntryKind.Directory,
             Ext4Inode.TypeSymlink => MapEntryKind.Symlink,
             _ => MapEntryKind.File,
         };
-        var entry = new MapEntry(kind, path, inode.Number)
+        return new MapEntry(kind, path, inode.Number)
         {
             Links = links,
             Sequence = inode.Generation,
             SizeBytes = inode.SizeBytes,
-            Attributes = inode.FlagList(),
+            Attributes = Flags(inode),
             Created = inode.Created,
             Modified = inode.Modified,
             Changed = inode.Changed,
@@ -199,11 +218,10 @@ internal sealed class Ext4Mapper : IVolumeMapper
             Mode = inode.Mode,
             Uid = inode.Uid,
             Gid = inode.Gid,
-            Xattrs = xattrs.Count == 0 ? new Dictionary<string, ReadOnlyMemory<byte>>() : xattrs,
+            Xattrs = xattrs,
+            Streams = inode.IsRegular ? [BuildStream(inode, inlineTail)] : [],
+            Target = inode.IsSymlink ? ReadSymlink(inode, inlineTail) : null,
         };
-        if (inode.IsRegular) return entry with { Streams = [BuildStream(inode, inlineTail)] };
-        if (inode.IsSymlink) return entry with { Target = ReadSymlink(inode, inlineTail) };
-        return entry;
     }
 
     void ReadXattrs(Ext4Inode inode, Dictionary<string, ReadOnlyMemory<byte>> into)
@@ -223,7 +241,7 @@ internal sealed class Ext4Mapper : IVolumeMapper
         if (external is null) return;
         foreach (var v in external)
         {
-            var valueInode = ReadInode(v.Inode);
+            var valueInode = ReadInode(v.Inode, inode.DeviceOffset);
             CorruptStructure.Check(valueInode.HasFlag(Ext4Inode.FlagEaInode) && valueInode.SizeBytes >= v.SizeBytes, $"inode {v.Inode}", valueInode.DeviceOffset,
                 $"does not hold the {v.SizeBytes}-byte value of attribute '{v.Name}'");
             into[v.Name] = ReadFileBytes(valueInode, (int)v.SizeBytes);
@@ -328,7 +346,7 @@ internal sealed class Ext4Mapper : IVolumeMapper
             target = InlineBytes(inode, inlineTail, MaxSymlinkBytes);
         else
         {
-            ulong eaBlocks = inode.FileAclBlock != 0 ? (ulong)(bs / 512) : 0;
+            ulong eaBlocks = inode.FileAclBlock != 0 ? (ulong)(sb.ClusterSizeBytes / 512) : 0;
             bool fast = !inode.HasFlag(Ext4Inode.FlagEaInode) && inode.BlocksIn512 <= eaBlocks && !inode.HasFlag(Ext4Inode.FlagExtents);
             if (fast)
             {

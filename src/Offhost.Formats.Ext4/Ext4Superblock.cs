@@ -37,6 +37,8 @@ public sealed class Ext4Superblock
     public ulong BlocksCount { get; private init; }
     public uint FirstDataBlock { get; private init; }
     public int BlockSizeBytes { get; private init; }
+    /// <summary>Allocation unit: the block size, or <c>2^(10 + s_log_cluster_size)</c> with bigalloc.</summary>
+    public int ClusterSizeBytes { get; private init; }
     public uint BlocksPerGroup { get; private init; }
     public uint InodesPerGroup { get; private init; }
     public ushort State { get; private init; }
@@ -144,6 +146,8 @@ public sealed class Ext4Superblock
         CorruptStructure.Check(blocksCount <= (ulong)(volumeLengthBytes / blockSize), Name, deviceOffset,
             $"s_blocks_count {blocksCount} ({blocksCount * (ulong)blockSize} bytes) exceeds the volume ({volumeLengthBytes} bytes): image truncated?");
         ulong groups = (blocksCount - firstData + bpg - 1) / bpg;
+        CorruptStructure.Check(groups <= uint.MaxValue && groups * 32 <= (ulong)Math.Max(0, volumeLengthBytes), Name, deviceOffset,
+            $"{groups} block groups cannot fit their descriptors in the volume");
         CorruptStructure.Check(inodes >= 11 && (ulong)inodes <= groups * ipg, Name, deviceOffset, $"s_inodes_count {inodes} does not fit {groups} groups of {ipg} inodes");
 
         int inodeSize = 128;
@@ -180,6 +184,7 @@ public sealed class Ext4Superblock
             BlocksCount = blocksCount,
             FirstDataBlock = firstData,
             BlockSizeBytes = blockSize,
+            ClusterSizeBytes = (roCompat & Ext4RoCompatFeatures.BigAlloc) != 0 && logCluster >= logBlock && logCluster <= 20 ? 1024 << (int)logCluster : blockSize,
             BlocksPerGroup = bpg,
             InodesPerGroup = ipg,
             State = BinaryPrimitives.ReadUInt16LittleEndian(s[StateAt..]),

@@ -12,7 +12,7 @@ namespace Offhost.Formats.Ntfs;
 /// extension records and yields one entry at a time. Metadata files (records 0-15 and everything under $Extend) are
 /// left out; the root directory is "/". Single use, not thread-safe.
 /// </summary>
-internal sealed class NtfsMapper : IVolumeMapper
+internal sealed partial class NtfsMapper : IVolumeMapper
 {
     const int ChunkBytes = 1 << 20;
     /// <summary>$ATTRIBUTE_LIST values are capped at 256 KiB by NTFS.</summary>

@@ -24,7 +24,7 @@ public sealed class DamagedVolumeFixture : IDisposable
             for i in $(seq 0 9); do head -c 4096 /dev/urandom | dd of=pieces bs=4096 seek=$((i * 50)) conv=notrunc status=none; done
             head -c 307200 /dev/urandom > indirect
             echo attrs > xattr-file
-            setfattr -n user.big -v "0x$(head -c 500 /dev/zero | tr '\0' 'b' | xxd -p | tr -d '\n')" xattr-file
+            setfattr -n user.big -v "$(head -c 500 /dev/zero | tr '\0' 'b')" xattr-file
             """);
         Plain = Ext4VolumeBuilder.Create(Scratch["plain.img"], 32L << 20, "ext4", src, "-b", "4096", "-I", "256", "-O", "^metadata_csum");
         Csum = Ext4VolumeBuilder.Create(Scratch["csum.img"], 32L << 20, "ext4", src, "-b", "4096", "-I", "256", "-O", "metadata_csum");

@@ -48,6 +48,7 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
     {
         string img = fx.Copy(fx.Plain);
         Ext4VolumeBuilder.Patch(img, 1024 + 0x38, U16(0x1234));
+        Assert.False(Ext4Volume.Probe(File.ReadAllBytes(img).AsSpan(0, 2048)));
         using var t = new Ext4TestImage(img);
         var e = Assert.Throws<CorruptStructureException>(() => t.Open());
         Assert.Equal("ext4_super_block", e.Structure);
@@ -76,6 +77,28 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
         using var t = new Ext4TestImage(img);
         var e = Assert.Throws<CorruptStructureException>(() => t.Open());
         Assert.Contains("ext4_super_block at byte offset 1024: checksum mismatch", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Journal_needing_recovery_is_mapped_with_a_warning()
+    {
+        string img = fx.Copy(fx.Csum);
+        Ext4VolumeBuilder.Debugfs(img, "feature needs_recovery", write: true);
+        using var t = new Ext4TestImage(img);
+        var mapper = t.Open();
+        Assert.Contains("journal needs recovery (needs_recovery set): metadata may be behind", mapper.Volume.Warnings);
+        Assert.Contains(mapper.Entries(TestContext.Current.CancellationToken), e => e.Path == "/other/keep" && e.Kind == MapEntryKind.File);
+    }
+
+    [Fact]
+    public void External_journal_device_is_refused()
+    {
+        string img = fx.Scratch[$"{Guid.NewGuid():N}.journal"];
+        using (var f = new FileStream(img, FileMode.Create)) f.SetLength(8L << 20);
+        Tool.RunChecked("mke2fs", ["-q", "-F", "-O", "journal_dev", "-b", "4096", img], stdin: null);
+        using var t = new Ext4TestImage(img);
+        var e = Assert.Throws<CorruptStructureException>(() => t.Open());
+        Assert.Contains("journal_dev", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -203,6 +226,7 @@ public sealed class DamagedVolumeTests(DamagedVolumeFixture fx) : IClassFixture<
     {
         foreach (var image in new[] { fx.Plain, fx.Csum, fx.Ext2 })
         {
+            Assert.True(Ext4Volume.Probe(File.ReadAllBytes(image).AsSpan(0, 2048)));
             var entries = Map(image);
             Assert.DoesNotContain(entries, e => e.Kind == MapEntryKind.Unmappable);
             Assert.Contains(entries, e => e.Path == "/xattr-file" && e.Xattrs["user.big"].Length == 500);

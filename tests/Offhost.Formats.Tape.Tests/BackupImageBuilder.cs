@@ -25,10 +25,13 @@ internal sealed class BackupImageBuilder
     {
         var archive = new MemoryStream();
         var index = new List<TapeIndexEntry>();
+        var layout = new PaxArchiveLayout();
         foreach (var (entry, source) in members)
         {
             long memberOffset = archive.Position;
-            var encoded = PaxEntryEncoder.Encode(entry);
+            var placed = layout.Add(entry);
+            Assert.Equal(memberOffset, placed.MemberOffsetBytes);
+            var encoded = placed.Encoded;
             archive.Write(encoded.Header);
             Assert.Equal(memberOffset + encoded.Layout.DataOffsetBytes, archive.Position);
             byte[] content = source is null ? [] : File.ReadAllBytes(source);
@@ -55,7 +58,8 @@ internal sealed class BackupImageBuilder
                     : [],
             });
         }
-        archive.Write(PaxLayout.EncodeEndOfArchive());
+        archive.Write(layout.End());
+        Assert.Equal(layout.LengthBytes, archive.Length);
         return (archive.ToArray(), index);
     }
 

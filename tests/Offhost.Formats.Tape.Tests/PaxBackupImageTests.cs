@@ -58,7 +58,7 @@ public sealed class PaxBackupImageTests : IDisposable
             },
         });
         // An NTFS alternate data stream as its own member, named FILE:STREAM (ntfs-3g streams_interface=windows form).
-        Put("data/regular.bin:Zone.Identifier", Encoding.ASCII.GetBytes("[ZoneTransfer]\r\nZoneId=3\r\n"));
+        Put(PaxNaming.AlternateStreamMemberName("data/regular.bin", "Zone.Identifier"), Encoding.ASCII.GetBytes("[ZoneTransfer]\r\nZoneId=3\r\n"));
 
         // Sparse: hole at the start, data (odd length), hole in the middle, data, hole at the end.
         string sparse = Path.Combine(src, "data/sparse.img");
@@ -77,6 +77,10 @@ public sealed class PaxBackupImageTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(src, "data/link"), "regular.bin");
         b.Add(new PaxEntry("data/link", PaxEntryKind.Symlink) { LinkTarget = "regular.bin", Mode = 0x1FF }, null);
         b.Add(new PaxEntry("data/hard", PaxEntryKind.HardLink) { LinkTarget = "data/regular.bin", Mode = 0x180 }, null);
+        // Link targets that need pax linkpath records: a unicode symlink target, a hard link to a long path.
+        File.CreateSymbolicLink(Path.Combine(src, "data/ulink"), UnicodeName);
+        b.Add(new PaxEntry("data/ulink", PaxEntryKind.Symlink) { LinkTarget = UnicodeName, Mode = 0x1FF }, null);
+        b.Add(new PaxEntry($"data/{LongDir}/hard-to-long", PaxEntryKind.HardLink) { LinkTarget = $"data/{LongDir}/leaf-of-a-long-path.txt", Mode = 0x1A4 }, null);
         return (b, files);
     }
 
@@ -111,6 +115,9 @@ public sealed class PaxBackupImageTests : IDisposable
             Assert.True(File.ReadAllBytes(Path.Combine(scratch["src"], rel)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(output, rel))), rel);
 
         Assert.Equal("regular.bin", new FileInfo(Path.Combine(output, "data/link")).LinkTarget);
+        Assert.Equal(UnicodeName, new FileInfo(Path.Combine(output, "data/ulink")).LinkTarget);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, $"data/{LongDir}/leaf-of-a-long-path.txt")),
+            File.ReadAllBytes(Path.Combine(output, $"data/{LongDir}/hard-to-long")));
         string inodes = Tool.Run("stat", "-c", "%i", Path.Combine(output, "data/regular.bin"), Path.Combine(output, "data/hard"));
         var pair = inodes.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(pair[0], pair[1]);
@@ -218,7 +225,10 @@ public sealed class PaxBackupImageTests : IDisposable
         Assert.Equal(3, f.Count);
         Assert.Equal(archive.Length, f[1].GetProperty("bytes").GetInt64());
         Assert.Equal((archive.Length + 256 * 1024 - 1) / (256 * 1024), f[1].GetProperty("records").GetInt64());
+        Assert.Equal("pax archive", f[1].GetProperty("content").GetString());
+        Assert.StartsWith("index of backup", f[2].GetProperty("content").GetString(), StringComparison.Ordinal);
         string text = Tool.Run("dotnet", Offhost, "tape", "ls", tape);
         Assert.Contains("PAX001", text, StringComparison.Ordinal);
+        Assert.Contains("test source tree", text, StringComparison.Ordinal);
     }
 }

@@ -98,3 +98,57 @@ public class TapeIndexTests
         Assert.True(e.DeviceOffset > entryAt);
     }
 }
+
+public class TapeIndexReaderTests
+{
+    static List<TapeIndexEntry> ReadChunked(byte[] bytes, int chunk, out TapeIndexHeader? header)
+    {
+        var reader = new TapeIndexReader();
+        var result = new List<TapeIndexEntry>();
+        var buffer = new List<byte>();
+        int fed = 0;
+        while (true)
+        {
+            var span = buffer.ToArray().AsSpan();
+            if (reader.TryRead(span, out int consumed, out var entry))
+            {
+                if (entry is not null) result.Add(entry);
+                buffer.RemoveRange(0, consumed);
+                if (reader.Completed && buffer.Count == 0 && fed == bytes.Length) break;
+                continue;
+            }
+            if (fed == bytes.Length) { reader.CheckComplete(); break; }
+            int n = Math.Min(chunk, bytes.Length - fed);
+            buffer.AddRange(bytes.AsSpan(fed, n).ToArray());
+            fed += n;
+        }
+        header = reader.Header;
+        return result;
+    }
+
+    [Property(MaxTest = 100)]
+    public void Streaming_reader_agrees_with_the_whole_index_decoder(PositiveInt chunk, byte entryCount)
+    {
+        var header = new TapeIndexHeader(Guid.NewGuid(), "s", new MapTime(1, 1), 1);
+        var entries = Enumerable.Range(0, entryCount % 40).Select(i => new TapeIndexEntry($"f{i}", PaxEntryKind.File, i)
+        {
+            SizeBytes = i,
+            Streams = [new TapeIndexStream("", i, i, i, (ulong)i)],
+        }).ToList();
+        byte[] bytes = TapeIndexEncoder.Encode(header, entries);
+        var streamed = ReadChunked(bytes, chunk.Get % 300 + 1, out var h);
+        var whole = TapeIndexDecoder.Decode(bytes);
+        Assert.Equal(whole.Header, h);
+        Assert.Equal(whole.Entries.Select(e => e.Path), streamed.Select(e => e.Path));
+    }
+
+    [Property(MaxTest = 3_000)]
+    public void Streaming_reader_rejects_damage_with_a_corrupt_structure_error(int position, byte xor)
+    {
+        byte[] bytes = TapeIndexEncoder.Encode(new TapeIndexHeader(Guid.Empty, "s", new MapTime(0, 0), 1),
+            Enumerable.Range(0, 4).Select(i => new TapeIndexEntry($"f{i}", PaxEntryKind.File, i)));
+        if (xor == 0) xor = 0x10;
+        bytes[(int)((uint)position % (uint)bytes.Length)] ^= xor;
+        Assert.Throws<CorruptStructureException>(() => ReadChunked(bytes, 7, out _));
+    }
+}

@@ -81,7 +81,7 @@ public static class Ext4FeatureTree
             fallocate -o 3M -l 1M --keep-size prealloc/keep
             head -c 8388608 /dev/urandom > data/large
             setfattr -n user.mounted -v hello frag/a
-            setfattr -n user.big -v "0x$(head -c 1000 /dev/zero | tr '\0' 'a' | xxd -p | tr -d '\n')" data/random-1m
+            setfattr -n user.big -v "$(head -c 1000 /dev/zero | tr '\0' 'a')" data/random-1m
             setfattr -n security.label -v 0x0102 frag/b
             touch -d '2019-05-06 07:08:09.987654321' frag/b
             ln -s "$(printf 'x%.0s' $(seq 1 300))" sym/slow-mounted

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Offhost.Core.Devices;
+using Offhost.Core.Errors;
+using Offhost.Formats.Tape.Index;
 using Offhost.Io.Tape;
 
 namespace Offhost.Cli.Commands;
@@ -18,6 +21,8 @@ internal static class TapeLsCommand
             await using var device = SimhTapeDevice.Open(path, writable: false);
             var files = await device.ScanAsync(cancellationToken);
             var label = device.Label;
+            var kinds = new List<string>();
+            foreach (var f in files) kinds.Add(await DescribeAsync(device, f, cancellationToken));
             var stdout = Console.Out;
             if (parseResult.GetValue(json))
             {
@@ -45,6 +50,7 @@ internal static class TapeLsCommand
                         w.WriteNumber("bytes", f.DataBytes);
                         w.WriteNumber("offset", f.StartOffsetBytes);
                         w.WriteBoolean("closed", f.EndedByFilemark);
+                        w.WriteString("content", kinds[(int)f.FileNumber]);
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
@@ -62,9 +68,31 @@ internal static class TapeLsCommand
             await stdout.WriteLineAsync($"used      {device.ImageBytes} bytes");
             await stdout.WriteLineAsync($"{"file",6} {"records",10} {"bytes",16}");
             foreach (var f in files)
-                await stdout.WriteLineAsync($"{f.FileNumber,6} {f.Records,10} {f.DataBytes,16}{(f.EndedByFilemark ? "" : "  (no closing filemark)")}{(f.FileNumber == 0 && label is not null ? "  volume label" : "")}");
+                await stdout.WriteLineAsync($"{f.FileNumber,6} {f.Records,10} {f.DataBytes,16}{(f.EndedByFilemark ? "" : "  (no closing filemark)")}  {kinds[(int)f.FileNumber]}");
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>What a tape file holds, from its first record: volume label, pax archive, or an index with its backup.</summary>
+    static async Task<string> DescribeAsync(SimhTapeDevice device, TapeFileSummary file, CancellationToken ct)
+    {
+        if (file.Records == 0) return "";
+        await device.LocateAsync(new TapePosition(file.FileNumber, 0), ct);
+        var buffer = new byte[Math.Min(device.MaxRecordBytes, TapeIndexFormat.MaxRecordBytes + 8)];
+        var r = await device.ReadRecordAsync(buffer, ct);
+        var first = buffer.AsSpan(0, Math.Min(r.LengthBytes, buffer.Length));
+        if (file.FileNumber == 0 && device.Label is not null) return "volume label";
+        if (first.Length >= 263 && first[257..263].SequenceEqual("ustar\0"u8)) return "pax archive";
+        if (first.StartsWith(TapeIndexFormat.Magic))
+        {
+            try
+            {
+                var h = TapeIndexDecoder.DecodeHeader(first);
+                return $"index of backup {h.BackupId} (archive in file {h.ArchiveFileNumber}, {h.Created}, {h.SourceDescription})";
+            }
+            catch (CorruptStructureException e) { return "damaged index: " + e.Reason; }
+        }
+        return "data";
     }
 }

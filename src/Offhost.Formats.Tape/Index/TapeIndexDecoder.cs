@@ -41,6 +41,18 @@ public static class TapeIndexDecoder
         }
     }
 
+    /// <summary>Decodes only the magic and header record from the first bytes of an index tape file (e.g. its first
+    /// record), without checking the whole-index checksum; for listings.</summary>
+    public static TapeIndexHeader DecodeHeader(ReadOnlySpan<byte> prefix)
+    {
+        if (prefix.Length < TapeIndexFormat.Magic.Length) CorruptStructure.Truncated("tape index", 0, TapeIndexFormat.Magic.Length, prefix.Length);
+        CorruptStructure.Check(prefix.StartsWith(TapeIndexFormat.Magic), "tape index", 0, "not an Offhost index (magic OFFHIDX missing)");
+        int at = TapeIndexFormat.Magic.Length;
+        byte type = NextRecord(prefix, ref at, out var payload, out int payloadAt);
+        CorruptStructure.Check(type == TapeIndexFormat.HeaderRecord, "tape index header", payloadAt - TapeIndexFormat.RecordHeaderBytes, $"first record has type {type}, expected {TapeIndexFormat.HeaderRecord}");
+        return ReadHeader(payload, payloadAt);
+    }
+
     static byte NextRecord(ReadOnlySpan<byte> index, ref int at, out ReadOnlySpan<byte> payload, out int payloadAt)
     {
         const string S = "tape index record";
@@ -57,7 +69,7 @@ public static class TapeIndexDecoder
         return type;
     }
 
-    static TapeIndexHeader ReadHeader(ReadOnlySpan<byte> p, int baseAt)
+    internal static TapeIndexHeader ReadHeader(ReadOnlySpan<byte> p, int baseAt)
     {
         var r = new Reader(p, baseAt, "tape index header");
         ushort version = r.U16();
@@ -74,7 +86,7 @@ public static class TapeIndexDecoder
         return new TapeIndexHeader(id, source, new MapTime(seconds, nanos), archiveFile);
     }
 
-    static TapeIndexEntry ReadEntry(ReadOnlySpan<byte> p, int baseAt)
+    internal static TapeIndexEntry ReadEntry(ReadOnlySpan<byte> p, int baseAt)
     {
         var r = new Reader(p, baseAt, "tape index entry");
         byte kind = r.U8();

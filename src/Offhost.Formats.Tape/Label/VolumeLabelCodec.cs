@@ -51,7 +51,7 @@ public static class VolumeLabelCodec
         BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(100), label.EarlyWarningBytes);
         BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(108), label.Created.UnixSeconds);
         BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(116), label.Created.Nanoseconds);
-        label.VolumeUuid.TryWriteBytes(b.AsSpan(120, 16));
+        label.VolumeUuid.TryWriteBytes(b.AsSpan(120, 16), bigEndian: true, out _);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(ChecksumOffset), XxHash64.HashToUInt64(b.AsSpan(0, ChecksumOffset)));
         return b;
     }
@@ -84,6 +84,6 @@ public static class VolumeLabelCodec
         int nanos = BinaryPrimitives.ReadInt32LittleEndian(record[116..]);
         CorruptStructure.Check(nanos is >= 0 and < 1_000_000_000, S, recordOffsetBytes + 116, $"nanoseconds {nanos} out of range");
         var created = new MapTime(BinaryPrimitives.ReadInt64LittleEndian(record[108..]), nanos);
-        return new VolumeLabel(id, capacity, earlyWarning, created, new Guid(record.Slice(120, 16)));
+        return new VolumeLabel(id, capacity, earlyWarning, created, new Guid(record.Slice(120, 16), bigEndian: true));
     }
 }

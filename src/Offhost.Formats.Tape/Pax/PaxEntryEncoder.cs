@@ -84,6 +84,12 @@ public static class PaxEntryEncoder
             ustarPrefix = [];
             PaxRecords.Append(records, "path", path);
         }
+        else if (ustarPrefix.Length > 0)
+        {
+            // The ustar prefix split is kept for ustar-only readers, but pax readers do not all join it with the
+            // name (System.Formats.Tar ignores it in pax members), so the full name also goes into a path record.
+            PaxRecords.Append(records, "path", path);
+        }
         byte[] ustarLink = [];
         if (link.Length > 0)
         {

@@ -16,10 +16,13 @@ namespace Offhost.Io.Tape;
 /// everything past the last write. Reads are one scatter read per record that also fetches the next leader.</para>
 /// <para>Operations complete synchronously (positional I/O on the calling thread). Not thread-safe.</para>
 /// </summary>
-public sealed class SimhTapeDevice : IStreamDevice
+public sealed class SimhTapeDevice : IStreamDevice, IDisposable
 {
     /// <summary>Room kept past the last record for two tape marks, so a writer that hit end of medium can still close the tape file.</summary>
     public const int ReservedForTapeMarksBytes = 2 * SimhCodec.LengthWordBytes;
+
+    /// <summary>Bound on one <see cref="WriteFilemarksAsync"/> call (the marks are written from one buffer).</summary>
+    public const int MaxFilemarksPerWrite = 1 << 16;
 
     readonly SafeFileHandle handle;
     readonly bool writable;
@@ -155,6 +158,7 @@ public sealed class SimhTapeDevice : IStreamDevice
     {
         cancellationToken.ThrowIfCancellationRequested();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxFilemarksPerWrite);
         CheckWritable();
         if (offsetBytes + (long)count * SimhCodec.LengthWordBytes > capacityBytes)
             throw new EndOfMediumException($"{DeviceId}: end of medium at {Position}: no room for {count} filemarks");
@@ -171,6 +175,7 @@ public sealed class SimhTapeDevice : IStreamDevice
         gather[2] = trailer.AsMemory(0, trailerBytes);
         long end = offsetBytes + SimhCodec.LengthWordBytes + record.Length + trailerBytes;
         try { RandomAccess.Write(handle, gather, offsetBytes); }
+        catch (IOException) { DropTornWrite(); throw; }
         finally { gather[1] = default; }
         TruncateAfter(end);
         offsetBytes = end;
@@ -181,7 +186,8 @@ public sealed class SimhTapeDevice : IStreamDevice
     {
         if (count == 0) return;
         var marks = new byte[count * SimhCodec.LengthWordBytes]; // tape marks are zero words
-        RandomAccess.Write(handle, marks, offsetBytes);
+        try { RandomAccess.Write(handle, marks, offsetBytes); }
+        catch (IOException) { DropTornWrite(); throw; }
         long end = offsetBytes + marks.Length;
         TruncateAfter(end);
         for (int i = 0; i < count; i++)
@@ -191,6 +197,14 @@ public sealed class SimhTapeDevice : IStreamDevice
             if (fileStarts.Count == fileNumber) fileStarts.Add(offsetBytes);
         }
         recordInFile = 0;
+    }
+
+    /// <summary>A failed write (e.g. the host disk is full) may leave part of a record; cut the image back to the
+    /// last complete object so it stays readable. The position does not move: the write did not happen.</summary>
+    void DropTornWrite()
+    {
+        try { TruncateAfter(offsetBytes); }
+        catch (IOException) { /* the original error is the one to report */ }
     }
 
     /// <summary>Everything after a write is gone, as on a real tape; also drop what we knew about it.</summary>
@@ -384,6 +398,10 @@ public sealed class SimhTapeDevice : IStreamDevice
             lookaheadOffset = -1;
             if (o.Kind == SimhObjectKind.TapeMark)
             {
+                // Forward reading found no tape mark between the start of this file and here; a backward one means
+                // the image is not what it seemed (e.g. gap words misread), so stop rather than guess.
+                CorruptStructure.Check(fileNumber > 0 && o.OffsetBytes >= fileStarts[(int)fileNumber] - SimhCodec.LengthWordBytes,
+                    $"{DeviceId}: SIMH tape mark", o.OffsetBytes, "found spacing backwards where reading forwards found none");
                 fileNumber--;
                 recordInFile = CountRecords(fileStarts[(int)fileNumber], offsetBytes, ct);
                 return done;
@@ -556,6 +574,8 @@ public sealed class SimhTapeDevice : IStreamDevice
         handle.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    public void Dispose() => handle.Dispose();
 
     public override string ToString() => $"{path} ({Position})";
 }

@@ -81,7 +81,13 @@ public static class BackupImageJob
                     if (member.Pax.Kind == PaxEntryKind.File) files++;
                     foreach (var op in member.Ops) yield return Count(op);
                 }
-                var remainder = planner.PlanVolumeRemainder($".offhost/volume-{volumeIndex}.remainder", request.FrozenAt);
+                var allocated = AllocatedRanges(mapper, cancellationToken);
+                if (allocated is not null)
+                {
+                    AllocationRecord.Write(jsonWriter, allocated);
+                    EndLine(jsonWriter, gzip);
+                }
+                var remainder = planner.PlanVolumeRemainder($".offhost/volume-{volumeIndex}.remainder", request.FrozenAt, allocated);
                 indexEntries.Add(Register(remainder, archiveOffset)!);
                 foreach (var op in remainder.Ops) yield return Count(op);
 
@@ -169,6 +175,20 @@ public static class BackupImageJob
                 LinkTarget = member.Pax.LinkTarget,
                 Streams = streams,
             };
+        }
+    }
+
+    /// <summary>The volume's allocated ranges when its mapper can read them; null (keep every block) when it cannot.</summary>
+    static List<(long StartBytes, long LengthBytes)>? AllocatedRanges(IVolumeMapper mapper, CancellationToken cancellationToken)
+    {
+        if (mapper is not IAllocationMap map) return null;
+        try
+        {
+            return map.AllocatedRanges(cancellationToken).ToList();
+        }
+        catch (Core.Errors.CorruptStructureException)
+        {
+            return null;   // a damaged bitmap costs space, never data: every block of the volume is kept
         }
     }
 

@@ -84,7 +84,9 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
     /// units, and, without an allocation bitmap, free space). With the file members it lets a whole volume be
     /// restored block for block. Offsets inside it are byte offsets within the volume.
     /// </summary>
-    public PlannedMember PlanVolumeRemainder(string path, MapTime modified)
+    /// <param name="allocated">The file system's allocated ranges (device bytes, ascending), from its allocation bitmap;
+    /// null to keep every block. Space past the last allocation unit (NTFS's backup boot sector) is always kept.</param>
+    public PlannedMember PlanVolumeRemainder(string path, MapTime modified, IReadOnlyList<(long StartBytes, long LengthBytes)>? allocated = null)
     {
         long volumeStart = volume.PartitionOffsetBytes, volumeEnd = volume.PartitionOffsetBytes + RemainderSizeBytes(volume) / blockSize * blockSize;
         var covered = verbatim.OrderBy(r => r.Start).ToList();
@@ -98,6 +100,7 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
             if (at >= volumeEnd) break;
         }
         if (at < volumeEnd) segments.Add((at, volumeEnd));
+        if (allocated is not null) segments = Intersect(segments, WithTail(allocated, volumeStart, volumeEnd));
 
         long size = volumeEnd - volumeStart;
         var entry = new MapEntry(MapEntryKind.File, path, 0)
@@ -115,6 +118,36 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         var member = PlanFileMember(entry, pax, entry.Streams[0], forceSparse: true);
         verbatim.RemoveRange(saved, verbatim.Count - saved);   // the remainder is not a file member
         return member;
+    }
+
+    /// <summary>Allocated ranges rounded out to whole blocks, plus everything after the last allocation unit the
+    /// file system counts (its bitmap does not cover it).</summary>
+    List<(long Start, long End)> WithTail(IReadOnlyList<(long StartBytes, long LengthBytes)> allocated, long volumeStart, long volumeEnd)
+    {
+        var result = new List<(long Start, long End)>();
+        foreach (var (start, length) in allocated)
+        {
+            long a = Math.Max(volumeStart, start / blockSize * blockSize), b = Math.Min(volumeEnd, (start + length + blockSize - 1) / blockSize * blockSize);
+            if (b <= a) continue;
+            if (result.Count > 0 && result[^1].End >= a) result[^1] = (result[^1].Start, Math.Max(result[^1].End, b));
+            else result.Add((a, b));
+        }
+        long countedEnd = volume.PartitionOffsetBytes + volume.SizeBytes / volume.ClusterSizeBytes * volume.ClusterSizeBytes;
+        if (countedEnd < volumeEnd) result.Add((Math.Max(countedEnd, result.Count > 0 ? result[^1].End : volumeStart), volumeEnd));
+        return result;
+    }
+
+    static List<(long Start, long End)> Intersect(List<(long Start, long End)> a, List<(long Start, long End)> b)
+    {
+        var result = new List<(long Start, long End)>();
+        int i = 0, j = 0;
+        while (i < a.Count && j < b.Count)
+        {
+            long start = Math.Max(a[i].Start, b[j].Start), end = Math.Min(a[i].End, b[j].End);
+            if (end > start) result.Add((start, end));
+            if (a[i].End < b[j].End) i++; else j++;
+        }
+        return result;
     }
 
     /// <summary>The bytes a volume occupies on its device. NTFS counts one sector less than it uses: its backup

@@ -18,6 +18,9 @@ public sealed record VolumeRestoreRequest(IStreamDevice Tape, byte[] TapeNaa, lo
     public IReadOnlySet<string>? Paths { get; init; }
 }
 
+/// <summary>A storage map as stored in a backup: the volume, its entries and, when recorded, its allocated ranges.</summary>
+public sealed record StoredMap(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries, IReadOnlyList<(long StartBytes, long LengthBytes)>? Allocated);
+
 public sealed record VolumeRestoreResult(VolumeInfo Volume, long BytesWritten, int Pieces, int ParameterLists);
 
 /// <summary>
@@ -71,7 +74,7 @@ public static class VolumeRestoreJob
         return new VolumeRestoreResult(volume, written, pieces.Count, lists);
     }
 
-    static List<RestorePiece> PiecesOf(IReadOnlySet<string> paths, (VolumeInfo Volume, IReadOnlyList<MapEntry> Entries) map, TapeIndex index,
+    static List<RestorePiece> PiecesOf(IReadOnlySet<string> paths, StoredMap map, TapeIndex index,
         IReadOnlyList<(VolumeInfo Volume, List<RestorePiece> Pieces)> plans, int volumeIndex)
     {
         // A file's blocks are those of its verbatim data extents; resident or compressed data cannot go back in place.
@@ -123,12 +126,12 @@ public static class VolumeRestoreJob
     }
 
     /// <summary>Reads the storage maps stored in the archive, checking each against its checksum in the index.</summary>
-    public static async Task<List<(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries)>> ReadMapsAsync(IStreamDevice tape, long archiveFile, TapeIndex index, CancellationToken cancellationToken)
+    public static async Task<List<StoredMap>> ReadMapsAsync(IStreamDevice tape, long archiveFile, TapeIndex index, CancellationToken cancellationToken)
     {
         var mapEntries = index.Entries.Where(e => e.Path.EndsWith(".map.jsonl.gz", StringComparison.Ordinal) && e.Path.Contains(".offhost/volume-", StringComparison.Ordinal))
             .OrderBy(e => e.MemberOffsetBytes).ToList();
         if (mapEntries.Count == 0) throw new Core.Errors.UserFacingException("the backup holds no storage map (.offhost/volume-N.map.jsonl.gz); it cannot be restored block for block", 2);
-        var result = new List<(VolumeInfo, IReadOnlyList<MapEntry>)>();
+        var result = new List<StoredMap>();
         foreach (var m in mapEntries)
         {
             var stream = m.Streams[0];
@@ -140,9 +143,14 @@ public static class VolumeRestoreJob
             var first = await reader.ReadLineAsync(cancellationToken) ?? throw new InvalidDataException($"{m.Path}: empty");
             var volume = StorageMapJson.ReadVolume(System.Text.Encoding.UTF8.GetBytes(first));
             var entries = new List<MapEntry>();
+            List<(long, long)>? allocated = null;
             while (await reader.ReadLineAsync(cancellationToken) is string line)
-                if (line.Length > 0) entries.Add(StorageMapJson.ReadEntry(System.Text.Encoding.UTF8.GetBytes(line)));
-            result.Add((volume, entries));
+            {
+                if (line.Length == 0) continue;
+                if (Backup.AllocationRecord.TryRead(line) is { } ranges) allocated = ranges;
+                else entries.Add(StorageMapJson.ReadEntry(System.Text.Encoding.UTF8.GetBytes(line)));
+            }
+            result.Add(new StoredMap(volume, entries, allocated));
         }
         return result;
     }

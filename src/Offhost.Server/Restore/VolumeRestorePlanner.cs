@@ -21,7 +21,7 @@ public static class VolumeRestorePlanner
 {
     /// <summary>Recomputes the archive of <paramref name="maps"/> and returns, per volume, the pieces to write back.</summary>
     public static IReadOnlyList<(VolumeInfo Volume, List<RestorePiece> Pieces)> Plan(
-        IReadOnlyList<(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries)> maps, TapeIndex index, MapTime frozenAt)
+        IReadOnlyList<StoredMap> maps, TapeIndex index, MapTime frozenAt)
     {
         var byPath = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var e in index.Entries) byPath.TryAdd(e.Path, e.MemberOffsetBytes);
@@ -30,13 +30,13 @@ public static class VolumeRestorePlanner
         long baseOffset = 0;
         for (int v = 0; v < maps.Count; v++)
         {
-            var (volume, entries) = maps[v];
+            var (volume, entries, allocated) = maps[v];
             string prefix = maps.Count > 1 ? $"vol{v + 1}/" : "";
             var planner = new ArchivePlanner(volume, source: null, new ArchivePlanOptions { PathPrefix = prefix });
             var pieces = new List<RestorePiece>();
             foreach (var member in planner.Plan(entries, CancellationToken.None))
                 Collect(member, baseOffset, pieces, byPath);
-            Collect(planner.PlanVolumeRemainder($".offhost/volume-{v + 1}.remainder", frozenAt), baseOffset, pieces, byPath);
+            Collect(planner.PlanVolumeRemainder($".offhost/volume-{v + 1}.remainder", frozenAt, allocated), baseOffset, pieces, byPath);
             result.Add((volume, pieces));
             // the map member follows the remainder; its size is known from the index
             var mapPath = prefix + $".offhost/volume-{v + 1}.map.jsonl.gz";
