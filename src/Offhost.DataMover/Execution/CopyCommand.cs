@@ -97,6 +97,8 @@ internal sealed class CopyCommand
                 throw Abort(k, 0x26, 0x0A, $"segment {k - 1} left {carryBytes} residual bytes (CAT) that segment {k} cannot take", carryDevice.DeviceId, null, null);
             if (toStream is { } ts)
             {
+                if (carryBytes > 0 && TransferLength(seg) == 0 && !IsFixed(seg, destination: true))
+                    throw Abort(k, 0x26, 0x00, $"STREAM DEVICE TRANSFER LENGTH is 0 but {carryBytes} residual bytes from segment {k - 1} are to be written", ts.Dst.DeviceId, null, null);
                 long total = carryBytes + ts.Length;
                 long rest = ts.Record == 0 ? 0 : total % ts.Record;
                 bool fixedMode = IsFixed(seg, destination: true);
@@ -140,6 +142,15 @@ internal sealed class CopyCommand
         _ => null,
     };
 
+    static int TransferLength(SegmentDescriptor s) => s switch
+    {
+        BlockToStreamSegment x => x.StreamDeviceTransferLength,
+        BlockOffsetToStreamSegment x => x.StreamDeviceTransferLength,
+        InlineDataToStreamSegment x => x.StreamDeviceTransferLength,
+        EmbeddedDataToStreamSegment x => x.StreamDeviceTransferLength,
+        _ => 0,
+    };
+
     static int? DestinationId(SegmentDescriptor s) => s switch
     {
         BlockToStreamSegment x => x.DestinationCscdId,
@@ -159,7 +170,7 @@ internal sealed class CopyCommand
                     long offset = LbaBytes(k, src, s.BlockDeviceLogicalBlockAddress, 0);
                     long length = (long)s.BlockDeviceNumberOfBlocks * src.BlockSizeBytes;
                     CheckRange(k, src, offset, length);
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, length > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, length > 0);
                     return new BlockToStreamPlan(k, seg, src, offset, length, dst, record, EndAction.Exact);
                 }
             case BlockOffsetToStreamSegment s:
@@ -167,7 +178,7 @@ internal sealed class CopyCommand
                     var src = BlockCscd(k, s.SourceCscdId);
                     long offset = LbaBytes(k, src, s.BlockDeviceLogicalBlockAddress, s.BlockDeviceByteOffset);
                     CheckRange(k, src, offset, s.NumberOfBytes);
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0);
                     return new BlockToStreamPlan(k, seg, src, offset, s.NumberOfBytes, dst, record, EndAction.Exact);
                 }
             case StreamToBlockSegment s:
@@ -176,7 +187,7 @@ internal sealed class CopyCommand
                     long offset = LbaBytes(k, dst, s.BlockDeviceLogicalBlockAddress, 0);
                     long length = (long)s.BlockDeviceNumberOfBlocks * dst.BlockSizeBytes;
                     CheckRange(k, dst, offset, length);
-                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, length > 0, write: false);
+                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, length > 0);
                     return new StreamToBlockPlan(k, seg, src, record, isFixed, StreamPad(seg, destination: false), dst, offset, length);
                 }
             case StreamToBlockOffsetSegment s:
@@ -184,12 +195,12 @@ internal sealed class CopyCommand
                     var dst = BlockCscd(k, s.DestinationCscdId, write: true);
                     long offset = LbaBytes(k, dst, s.BlockDeviceLogicalBlockAddress, s.BlockDeviceByteOffset);
                     CheckRange(k, dst, offset, s.NumberOfBytes);
-                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0, write: false);
+                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0);
                     return new StreamToBlockPlan(k, seg, src, record, isFixed, StreamPad(seg, destination: false), dst, offset, s.NumberOfBytes);
                 }
             case StreamToDiscardSegment s:
                 {
-                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0, write: false);
+                    var (src, record, isFixed) = StreamCscd(k, s.SourceCscdId, s.StreamDeviceTransferLength, s.NumberOfBytes > 0);
                     CheckSegmentLength(k, s.NumberOfBytes);
                     return new StreamToBlockPlan(k, seg, src, record, isFixed, StreamPad(seg, destination: false), null, 0, s.NumberOfBytes);
                 }
@@ -225,24 +236,24 @@ internal sealed class CopyCommand
                 {
                     if ((ulong)s.InlineDataOffsetBytes + s.InlineDataNumberOfBytes > (ulong)list.InlineData.Length)
                         throw Abort(k, 0x26, 0x0B, $"inline data bytes {s.InlineDataOffsetBytes}..{(ulong)s.InlineDataOffsetBytes + s.InlineDataNumberOfBytes} are beyond the {list.InlineData.Length} bytes of inline data", null, null, null);
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.InlineDataNumberOfBytes > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.InlineDataNumberOfBytes > 0);
                     return new MemoryToStreamPlan(k, seg, list.InlineData.Slice((int)s.InlineDataOffsetBytes, (int)s.InlineDataNumberOfBytes), dst, record, EndAction.Exact);
                 }
             case EmbeddedDataToStreamSegment s:
                 {
-                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.Data.Length > 0, write: true);
+                    var (dst, record, _) = StreamCscd(k, s.DestinationCscdId, s.StreamDeviceTransferLength, s.Data.Length > 0);
                     return new MemoryToStreamPlan(k, seg, s.Data, dst, record, EndAction.Exact);
                 }
             case VerifyCscdSegment s:
                 return new VerifyPlan(k, seg, Resolve(k, s.SourceCscdId).Device);
             case WriteFilemarksSegment s:
                 if (s.Wsmk) throw Abort(k, 0x26, 0x00, "setmarks (WSMK) are not supported", null, null, null);
-                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId, write: true));
+                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId));
             case SpaceSegment s:
                 if (s.Code is not (0 or 1 or 3)) throw Abort(k, 0x26, 0x00, $"SPACE code {s.Code} is not supported (0 blocks, 1 filemarks, 3 end-of-data)", null, null, null);
-                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId, write: false));
+                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId));
             case LocateSegment s:
-                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId, write: false));
+                return new TapeOperationPlan(k, seg, TapeCscd(k, s.DestinationCscdId));
             default:
                 throw ExtendedCopyException.IllegalRequest(0x26, 0x09, list.SegmentOffset(k), $"segment descriptor type {seg.TypeCode:X2}h is not supported");
         }
@@ -275,16 +286,15 @@ internal sealed class CopyCommand
         return b;
     }
 
-    IStreamDevice TapeCscd(int k, ushort id, bool write)
+    IStreamDevice TapeCscd(int k, ushort id)
     {
         var (d, device) = Resolve(k, id);
         if (d.PeripheralDeviceType != PeripheralDeviceType.SequentialAccess || device.Stream is null)
             throw Abort(k, 0x26, 0x0C, $"CSCD {id} ({device.DeviceId}) is not a tape (PDT 01h)", device.DeviceId, null, null);
-        _ = write;
         return device.Stream;
     }
 
-    (IStreamDevice Device, int RecordBytes, bool Fixed) StreamCscd(int k, ushort id, int transferLength, bool movesData, bool write)
+    (IStreamDevice Device, int RecordBytes, bool Fixed) StreamCscd(int k, ushort id, int transferLength, bool movesData)
     {
         var (d, device) = Resolve(k, id);
         if (!PeripheralDeviceType.IsStream(d.PeripheralDeviceType) || device.Stream is null)
@@ -304,7 +314,6 @@ internal sealed class CopyCommand
         if (transfer > limits.MaxStreamDeviceTransferSizeBytes || record > device.Stream.MaxRecordBytes)
             throw Abort(k, 0x26, 0x00, $"a {record}-byte record exceeds the maximum stream transfer size ({Math.Min(limits.MaxStreamDeviceTransferSizeBytes, device.Stream.MaxRecordBytes)} bytes)",
                 device.DeviceId, null, null);
-        _ = write;
         int r = (int)Math.Max(record, 1);
         maxRecordBytes = Math.Max(maxRecordBytes, r);
         return (device.Stream, r, isFixed);
@@ -348,10 +357,17 @@ internal sealed class CopyCommand
                         i = j;
                         continue;
                     }
+                case BlockToBlockPlan overlapping when OverlapsForward(overlapping):
+                    await RunOverlappingBlockToBlockAsync(overlapping, ct);
+                    break;
                 case BlockToBlockPlan first:
                     {
+                        // Segments run in order: reads ahead must never see a range an earlier segment of the run has yet
+                        // to write, so a run stops at a segment reading the device the run writes.
                         int j = i + 1;
-                        while (j < plans.Count && plans[j] is BlockToBlockPlan next && ReferenceEquals(next.Destination, first.Destination)) j++;
+                        while (j < plans.Count && plans[j] is BlockToBlockPlan next && ReferenceEquals(next.Destination, first.Destination)
+                               && !ReferenceEquals(next.Source, first.Destination) && !OverlapsForward(next))
+                            j++;
                         await RunBlockToBlockAsync(plans.GetRange(i, j - i).Cast<BlockToBlockPlan>().ToList(), ct);
                         i = j;
                         continue;
@@ -520,6 +536,58 @@ internal sealed class CopyCommand
         await EndFinishedAsync();
     }
 
+    /// <summary>Source and destination on one device, the destination starting inside the source range: a forward copy
+    /// would overwrite source bytes before reading them.</summary>
+    static bool OverlapsForward(BlockToBlockPlan p) =>
+        ReferenceEquals(p.Source, p.Destination) && p.DestinationOffsetBytes > p.SourceOffsetBytes
+        && p.DestinationOffsetBytes < p.SourceOffsetBytes + p.LengthBytes;
+
+    /// <summary>Copies an overlapping range from its end backwards (memmove order), one chunk at a time.</summary>
+    async Task RunOverlappingBlockToBlockAsync(BlockToBlockPlan p, CancellationToken ct)
+    {
+        var bw = BlockWriter(p.Destination);
+        int bs = p.Source.BlockSizeBytes;
+        int chunk = Math.Max(bs, (int)Math.Min(p.LengthBytes, 1 << 20) / bs * bs);
+        var buffer = new byte[chunk + 2 * bs];
+        if (p.Hold)
+        {
+            // Held data is the source bytes in order, so take it before the backwards copy changes them.
+            int n = (int)Math.Min(Math.Min(p.LengthBytes, chunk), limits.HeldDataLimitBytes + 1L);
+            long from = p.SourceOffsetBytes, alignedFrom = from - from % bs;
+            int alignedLength = (int)((from + n + bs - 1) / bs * bs - alignedFrom);
+            await p.Source.ReadAsync(new Core.Units.Lba(alignedFrom / bs), buffer.AsMemory(0, alignedLength), ct);
+            Held.Append(buffer.AsSpan((int)(from - alignedFrom), n));
+        }
+        for (long end = p.LengthBytes; end > 0;)
+        {
+            long start = Math.Max(0, end - chunk);
+            int n = (int)(end - start);
+            long from = p.SourceOffsetBytes + start;
+            long alignedFrom = from - from % bs;
+            int alignedLength = (int)((from + n + bs - 1) / bs * bs - alignedFrom);
+            try
+            {
+                await p.Source.ReadAsync(new Core.Units.Lba(alignedFrom / bs), buffer.AsMemory(0, alignedLength), ct);
+            }
+            catch (IOException e)
+            {
+                throw Abort(p.Index, 0x0D, 0x01, $"read of {p.Source.DeviceId} failed: {e.Message}", p.Source.DeviceId, from, e);
+            }
+            var data = buffer.AsMemory((int)(from - alignedFrom), n);
+            long at = p.DestinationOffsetBytes + start;
+            await WriteBlocksAsync(p, () => bw.WriteAsync(at, data, ct), at);
+            AddTransferred(n);
+            end = start;
+        }
+        if (p.End == EndAction.PadBlock)
+        {
+            long at = p.DestinationOffsetBytes + p.LengthBytes;
+            await WriteBlocksAsync(p, () => bw.PadToBlockAsync(at, ct), at);
+            AddTransferred(p.Destination.BlockSizeBytes - at % p.Destination.BlockSizeBytes);
+        }
+        Complete(p.Index);
+    }
+
     async ValueTask WriteBlocksAsync(SegmentPlan p, Func<ValueTask> write, long at)
     {
         var dst = p switch { BlockToBlockPlan b => b.Destination, StreamToBlockPlan s => s.Destination!, _ => throw new InvalidOperationException() };
@@ -647,12 +715,14 @@ internal sealed class CopyCommand
         long rest = objectId;
         while (rest > 0)
         {
+            long fileBefore = tape.Position.FileNumber;
             long n = await tape.SpaceAsync(SpaceUnit.Records, rest, ct);
             rest -= n;
             if (rest == 0) break;
-            if (await tape.SpaceAsync(SpaceUnit.Filemarks, 1, ct) != 1)
+            // Spacing records ends at a filemark: some devices stop before it, others (as SSC does) pass it.
+            if (tape.Position.FileNumber == fileBefore && await tape.SpaceAsync(SpaceUnit.Filemarks, 1, ct) != 1)
                 throw Abort(p.Index, 0x0D, 0x04, $"logical object {objectId} is beyond the end of data on {tape.DeviceId}", tape.DeviceId, null, null);
-            rest--;
+            rest--;                                               // the filemark is one logical object
         }
     }
 }

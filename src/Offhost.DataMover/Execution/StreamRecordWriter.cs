@@ -37,7 +37,7 @@ internal sealed class StreamRecordWriter(IStreamDevice device, int maxRecordByte
                 var record = data[..recordBytes];
                 data = data[recordBytes..];
                 assembled = 0;
-                await WriteRecordAsync(record, segment, dataLeftInCall: data.Length, ct);
+                await WriteRecordAsync(record, segment, ct);
                 continue;
             }
             int n = Math.Min(recordBytes - assembled, data.Length);
@@ -50,7 +50,7 @@ internal sealed class StreamRecordWriter(IStreamDevice device, int maxRecordByte
 
     async ValueTask DrainOneAssembledAsync(int segment, CancellationToken ct)
     {
-        await WriteRecordAsync(assembly.AsMemory(0, recordBytes), segment, 0, ct);
+        await WriteRecordAsync(assembly.AsMemory(0, recordBytes), segment, ct);
         assembled -= recordBytes;
         if (assembled > 0) assembly.AsSpan(recordBytes, assembled).CopyTo(assembly);
     }
@@ -58,18 +58,20 @@ internal sealed class StreamRecordWriter(IStreamDevice device, int maxRecordByte
     public async ValueTask EndSegmentAsync(EndAction end, int segment, CancellationToken ct)
     {
         if (assembled == 0 || end == EndAction.Carry) return;
+        while (assembled >= recordBytes) await DrainOneAssembledAsync(segment, ct);     // the record size shrank under a residual
+        if (assembled == 0) return;
         switch (end)
         {
             case EndAction.FlushShort:
                 {
                     int n = assembled;
-                    await WriteRecordAsync(assembly.AsMemory(0, n), segment, 0, ct);
+                    await WriteRecordAsync(assembly.AsMemory(0, n), segment, ct);
                     assembled = 0;
                     return;
                 }
             case EndAction.PadRecord:
                 assembly.AsSpan(assembled, recordBytes - assembled).Clear();
-                await WriteRecordAsync(assembly.AsMemory(0, recordBytes), segment, 0, ct);
+                await WriteRecordAsync(assembly.AsMemory(0, recordBytes), segment, ct);
                 assembled = 0;
                 return;
             case EndAction.Strip:
@@ -80,7 +82,7 @@ internal sealed class StreamRecordWriter(IStreamDevice device, int maxRecordByte
         }
     }
 
-    async ValueTask WriteRecordAsync(ReadOnlyMemory<byte> record, int segment, int dataLeftInCall, CancellationToken ct)
+    async ValueTask WriteRecordAsync(ReadOnlyMemory<byte> record, int segment, CancellationToken ct)
     {
         if (record.IsEmpty) return;
         TapeWriteStatus status;
@@ -104,6 +106,5 @@ internal sealed class StreamRecordWriter(IStreamDevice device, int maxRecordByte
             // and might not fit; the caller continues on the next medium from exactly this point.
             throw command.EndOfMedium(segment, $"early warning on {device.DeviceId} after a {record.Length}-byte record", device.DeviceId, null);
         }
-        _ = dataLeftInCall;
     }
 }
