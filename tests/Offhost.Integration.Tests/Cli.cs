@@ -10,6 +10,20 @@ public static class Cli
     public static Tool.Result Run(params string[] args) =>
         Tool.TryRun("dotnet", [Dll, .. args], timeout: TimeSpan.FromMinutes(20));
 
+    /// <summary>Runs with extra environment variables (secrets stay out of the argument list, as users are told to do).</summary>
+    public static Tool.Result RunWith(IReadOnlyDictionary<string, string> env, params string[] args) =>
+        Tool.TryRun("env", [.. env.Select(kv => $"{kv.Key}={kv.Value}"), "dotnet", Dll, .. args], timeout: TimeSpan.FromMinutes(20));
+
+    public static string RunOkWith(IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var r = RunWith(env, args);
+        if (r.ExitCode != 0) throw new InvalidOperationException($"offhost {string.Join(' ', args)} exited {r.ExitCode}\n{r.Stderr}");
+        return r.Stdout;
+    }
+
+    /// <summary>The path of the CLI, for shell pipelines in tests.</summary>
+    public static string Command => $"dotnet '{Dll}'";
+
     public static string RunOk(params string[] args)
     {
         var r = Run(args);

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Offhost.Testing;
 
-namespace Offhost.Iscsi.Tests.Integration;
+namespace Offhost.Testing;
 
 /// <summary>
 /// A private tgtd for one test class: its own iSCSI port on 127.0.0.1 and its own management socket
@@ -83,6 +82,10 @@ public sealed class TgtDaemon : IDisposable
         Admin("--mode", "logicalunit", "--op", "new", "--tid", tid.ToString(), "--lun", lun.ToString(), "--backing-store", path);
         return path;
     }
+
+    /// <summary>A disk LUN backed by an existing image file (a volume made by the real tools).</summary>
+    public void AddDiskFile(int tid, int lun, string path) =>
+        Admin("--mode", "logicalunit", "--op", "new", "--tid", tid.ToString(), "--lun", lun.ToString(), "--backing-store", path);
 
     /// <summary>A tape LUN on a fresh tgtimg cartridge of <paramref name="sizeMiB"/> MiB; returns the image path.</summary>
     public string AddTape(int tid, int lun, int sizeMiB, string barcode)
