@@ -5,11 +5,11 @@ namespace Offhost.Io.FileSystems;
 
 /// <summary>
 /// Restores file metadata .NET has no API for: access and modification times with nanoseconds (utimensat),
-/// ownership (lchown) and extended attributes (lsetxattr). All calls act on the path itself, never on a symlink's
+/// ownership (lchown), extended attributes (lsetxattr) and hard links (link). All calls act on the path itself, never on a symlink's
 /// target. Thread-safe (each call is one system call). Errors come back as errno values so a caller can report
 /// "unsupported on this file system" per file rather than fail the whole restore.
 /// </summary>
-public static unsafe partial class FileTimes
+public static unsafe partial class PosixFile
 {
     const int AtFdCwd = -100;
     const int AtSymlinkNoFollow = 0x100;
@@ -31,12 +31,15 @@ public static unsafe partial class FileTimes
     [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
 
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existing, string path);
+
     [LibraryImport("libc", EntryPoint = "strerror")]
     private static partial nint StrError(int errno);
 
     /// <summary>Sets atime and mtime of <paramref name="path"/> (not following a final symlink); a null time is left as it is.
     /// Returns 0 or the errno.</summary>
-    public static int Set(string path, MapTime? accessed, MapTime? modified)
+    public static int SetTimes(string path, MapTime? accessed, MapTime? modified)
     {
         var times = stackalloc Timespec[2];
         times[0] = accessed is { } a ? new Timespec { Seconds = a.UnixSeconds, Nanoseconds = a.Nanoseconds } : new Timespec { Nanoseconds = UtimeOmit };
@@ -54,6 +57,9 @@ public static unsafe partial class FileTimes
         fixed (byte* p = value)
             return Lsetxattr(path, name, p, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
+
+    /// <summary>Makes <paramref name="path"/> a new name of <paramref name="existing"/> (which must not be a symlink to follow). Returns 0 or the errno.</summary>
+    public static int CreateHardLink(string existing, string path) => Link(existing, path) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>The C library's text for <paramref name="errno"/>.</summary>
     public static string Describe(int errno) => Marshal.PtrToStringUTF8(StrError(errno)) ?? $"errno {errno}";
