@@ -106,7 +106,7 @@ public static class VerifyJob
                 }
                 if (s.MemberOffsetBytes != m.ArchiveOffsetBytes) continue;   // held by another member
                 dataStream = s;
-                long dataOffset = m.ArchiveOffsetBytes + (m.Sparse ? m.Layout.TotalBytes - PaxLayout.RoundUpToBlock(m.DataAreaBytes) : m.Layout.HeaderBytes);
+                long dataOffset = m.ArchiveOffsetBytes + m.Layout.HeaderBytes;   // for sparse members, after the map
                 if (m.Kind == PaxEntryKind.File && s.SizeBytes > 0 && dataOffset != s.DataOffsetBytes)
                     Problems.Add(new VerifyProblem(m.Path, s.Name, m.ArchiveOffsetBytes, $"data starts at archive byte {dataOffset}, the index says {s.DataOffsetBytes}"));
                 if (s.SizeBytes != m.SizeBytes)

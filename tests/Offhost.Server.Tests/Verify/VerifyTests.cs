@@ -27,7 +27,7 @@ public class VerifyTests
         }
         Assert.True(good.Ok, string.Join("\n", good.Problems));
         Assert.True(good.EndOfArchive);
-        Assert.True(good.StreamsChecked > 10);
+        Assert.True(good.StreamsChecked >= 8, $"{good.StreamsChecked} streams checked");
 
         long flipped = dataOffset + 12345;
         await RestoreTestKit.FlipArchiveByteAsync(tapePath, archive, flipped, ct);
