@@ -31,6 +31,9 @@ public static unsafe partial class PosixFile
     [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
 
+    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint Lgetxattr(string path, string name, byte* value, nuint size);
+
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Link(string existing, string path);
 
@@ -57,6 +60,9 @@ public static unsafe partial class PosixFile
         fixed (byte* p = value)
             return Lsetxattr(path, name, p, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
+
+    /// <summary>True when <paramref name="path"/> has extended attribute <paramref name="name"/> (not following a final symlink).</summary>
+    public static bool HasXattr(string path, string name) => Lgetxattr(path, name, null, 0) >= 0;
 
     /// <summary>Makes <paramref name="path"/> a new name of <paramref name="existing"/> (which must not be a symlink to follow). Returns 0 or the errno.</summary>
     public static int CreateHardLink(string existing, string path) => Link(existing, path) == 0 ? 0 : Marshal.GetLastPInvokeError();

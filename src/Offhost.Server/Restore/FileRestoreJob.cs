@@ -103,16 +103,8 @@ public static class FileRestoreJob
             }
         }
 
-        static bool IsNtfs(string path)
-        {
-            try
-            {
-                string format = new DriveInfo(path).DriveFormat;
-                return format is "fuseblk" or "ntfs" or "ntfs3" or "ntfs-3g";
-            }
-            catch (IOException) { return false; }
-            catch (UnauthorizedAccessException) { return false; }
-        }
+        /// <summary>ntfs-3g answers for its NTFS attribute xattr on every file, the root included; other file systems do not have it.</summary>
+        static bool IsNtfs(string path) => PosixFile.HasXattr(path, PaxEntryEncoder.NtfsAttributesXattr);
 
         static bool IsOffhostMember(string path)
         {

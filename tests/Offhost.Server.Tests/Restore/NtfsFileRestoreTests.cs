@@ -64,4 +64,34 @@ public class NtfsFileRestoreTests
         Assert.Equal(expected, actual);
         Assert.Equal(1, result.Streams);   // Zone.Identifier; user.mid was reported above
     }
+
+    [Fact]
+    public async Task Restore_onto_an_ntfs3g_mount_makes_streams_real_alternate_data_streams_and_sets_ntfs_attributes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var ntfs = new NtfsVolumeBuilder("restore-src", 96L << 20);
+        ntfs.Mount(compression: true);
+        ntfs.Bash(Content);
+        ntfs.Unmount();
+        using var scratch = new Scratch("restore-ntfs-target");
+        var backup = await RestoreTestKit.BackupAsync(ntfs.ImagePath, scratch["t.tap"], ct);
+
+        using var target = new NtfsVolumeBuilder("restore-dst", 96L << 20);
+        target.Mount();
+        string to = target["out"];
+        FileRestoreResult result;
+        await using (var tape = SimhTapeDevice.Open(scratch["t.tap"], writable: false))
+            result = await FileRestoreJob.RunAsync(new FileRestoreRequest(tape, backup.ArchiveFileNumber, to), null, ct);
+        Assert.Empty(result.Refused);
+        Assert.Empty(result.Damaged);
+        Assert.DoesNotContain(result.NotRestored, p => p.Reason.Contains("xattr", StringComparison.Ordinal) || p.Reason.Contains("stream", StringComparison.Ordinal));
+        Assert.Equal(2, result.Streams);
+
+        ntfs.Mount(readOnly: true);
+        var expected = RestoreTestKit.Snapshot(ntfs.MountPoint, "", "$RECYCLE.BIN", "System Volume Information")
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"user.ondir\": \"[0-9a-f]*\"", ""));
+        Assert.Equal(expected, RestoreTestKit.Snapshot(to, ""));
+        string Attr(string root) => Tool.Run("getfattr", "-h", "--only-values", "-n", "system.ntfs_attrib_be", "-e", "hex", Path.Combine(root, "readonly.txt")).Trim();
+        Assert.True(Attr(ntfs.MountPoint) == Attr(to), string.Join("\n", result.NotRestored));
+    }
 }
