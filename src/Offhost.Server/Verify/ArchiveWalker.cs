@@ -31,11 +31,13 @@ public sealed record ArchiveWalk(long ArchiveBytes, long Members, bool EndOfArch
 /// </summary>
 public static class ArchiveWalker
 {
+    /// <param name="startOffsetBytes">Archive offset of a member header to start at (bytes before it are read past); 0 for the whole archive.</param>
     public static async Task<ArchiveWalk> WalkAsync(IStreamDevice tape, long archiveFile, IArchiveVisitor visitor, Action<long>? progressBytes,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, long startOffsetBytes = 0)
     {
         var cursor = new RecordCursor(tape, archiveFile, progressBytes);
         await tape.LocateAsync(new TapePosition(archiveFile, 0), cancellationToken);
+        await cursor.SkipAsync(startOffsetBytes, "tar archive", cancellationToken);
         var reader = new PaxHeaderReader();
         var headerBuffer = new byte[PaxLayout.BlockBytes * 16];
         long members = 0;

@@ -44,14 +44,27 @@ public static class VerifyJob
         var index = await VolumeRestoreJob.ReadIndexAsync(tape, archiveFile, cancellationToken);
         var visitor = new Visitor(index);
         ArchiveWalk? walk = null;
-        try
+        long start = 0;
+        while (true)
         {
-            walk = await ArchiveWalker.WalkAsync(tape, archiveFile, visitor, progressBytes, cancellationToken);
-        }
-        catch (CorruptStructureException e)
-        {
-            // Past a damaged header the member boundaries are unknown; the rest of the archive is reported unverified.
-            visitor.Problems.Add(new VerifyProblem(visitor.Current?.Path ?? "", null, e.DeviceOffset, $"{e.Structure}: {e.Reason}; the archive cannot be read past this point"));
+            try
+            {
+                walk = await ArchiveWalker.WalkAsync(tape, archiveFile, visitor, start == 0 ? progressBytes : null, cancellationToken, start);
+                break;
+            }
+            catch (CorruptStructureException e)
+            {
+                // Past a damaged header the member boundaries come from the index: the pass resumes at the next indexed member.
+                long next = index.Entries.Select(x => x.MemberOffsetBytes).Where(o => o > e.DeviceOffset && o > start).DefaultIfEmpty(-1).Min();
+                var damaged = index.Entries.Where(x => x.MemberOffsetBytes <= e.DeviceOffset).MaxBy(x => x.MemberOffsetBytes);
+                visitor.Problems.Add(new VerifyProblem(damaged?.Path ?? "", null, e.DeviceOffset, $"{e.Structure}: {e.Reason}"
+                    + (next < 0 ? "; nothing after it can be checked" : $"; checking resumes at the next indexed member (archive byte {next})")));
+                // The members skipped over are covered by this report, not reported again as missing.
+                foreach (var x in index.Entries.Where(x => x.MemberOffsetBytes >= (damaged?.MemberOffsetBytes ?? start) && (next < 0 || x.MemberOffsetBytes < next)))
+                    visitor.Seen.Add(x.MemberOffsetBytes);
+                if (next < 0) break;
+                start = next;
+            }
         }
         if (walk is { EndOfArchive: false })
             visitor.Problems.Add(new VerifyProblem("", null, walk.ArchiveBytes, "the archive ends without its end-of-archive marker (two zero blocks)"));
@@ -88,6 +101,13 @@ public static class VerifyJob
                 Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"the index names this member '{entry.Path}'"));
             if (entry.Kind != m.Kind)
                 Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"member is a {m.Kind}, the index says {entry.Kind}"));
+            // Header fields the index repeats: damage to an extended header shows up here.
+            if (entry.Mode != m.Mode || entry.Uid != m.Uid || entry.Gid != m.Gid)
+                Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"mode/owner {Convert.ToString(m.Mode, 8)} {m.Uid}:{m.Gid} differ from the index ({Convert.ToString(entry.Mode, 8)} {entry.Uid}:{entry.Gid})"));
+            if (entry.Modified is { } t && m.Modified != t)
+                Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"modification time {m.Modified} differs from the index ({t})"));
+            if (entry.LinkTarget is { } link && !string.Equals(link.TrimEnd('/'), m.LinkTarget?.TrimEnd('/'), StringComparison.Ordinal))
+                Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"link target '{m.LinkTarget}' differs from the index ('{link}')"));
 
             foreach (var s in entry.Streams)
             {

@@ -62,7 +62,11 @@ public class VerifyTests
         {
             var bad = await VerifyJob.RunAsync(tape, archive, null, ct);
             Assert.False(bad.Ok);
-            Assert.Contains(bad.Problems, p => p.ArchiveOffsetBytes >= memberOffset && p.ArchiveOffsetBytes < memberOffset + 4096);
+            var problem = Assert.Single(bad.Problems);
+            Assert.True(problem.ArchiveOffsetBytes >= memberOffset && problem.ArchiveOffsetBytes < memberOffset + 4096, problem.ToString());
+            Assert.Equal("sub/a.txt", problem.Path);
+            Assert.Contains("resumes", problem.Reason, StringComparison.Ordinal);
+            Assert.True(bad.EndOfArchive);
         }
     }
 }
