@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+using Offhost.Core.Mapping;
+
+namespace Offhost.Io.FileSystems;
+
+/// <summary>
+/// Restores file metadata .NET has no API for: access and modification times with nanoseconds (utimensat),
+/// ownership (lchown), extended attributes (lsetxattr) and hard links (link). All calls act on the path itself, never on a symlink's
+/// target. Thread-safe (each call is one system call). Errors come back as errno values so a caller can report
+/// "unsupported on this file system" per file rather than fail the whole restore.
+/// </summary>
+public static unsafe partial class PosixFile
+{
+    const int AtFdCwd = -100;
+    const int AtSymlinkNoFollow = 0x100;
+    const long UtimeOmit = (1L << 30) - 2;
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Utimensat(int dirfd, string path, Timespec* times, int flags);
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Lchown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint Lgetxattr(string path, string name, byte* value, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existing, string path);
+
+    [LibraryImport("libc", EntryPoint = "strerror")]
+    private static partial nint StrError(int errno);
+
+    /// <summary>Sets atime and mtime of <paramref name="path"/> (not following a final symlink); a null time is left as it is.
+    /// Returns 0 or the errno.</summary>
+    public static int SetTimes(string path, MapTime? accessed, MapTime? modified)
+    {
+        var times = stackalloc Timespec[2];
+        times[0] = accessed is { } a ? new Timespec { Seconds = a.UnixSeconds, Nanoseconds = a.Nanoseconds } : new Timespec { Nanoseconds = UtimeOmit };
+        times[1] = modified is { } m ? new Timespec { Seconds = m.UnixSeconds, Nanoseconds = m.Nanoseconds } : new Timespec { Nanoseconds = UtimeOmit };
+        return Utimensat(AtFdCwd, path, times, AtSymlinkNoFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>Sets owner and group of <paramref name="path"/> (not following a final symlink). Returns 0 or the errno.</summary>
+    public static int SetOwner(string path, uint uid, uint gid) =>
+        Lchown(path, uid, gid) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Sets extended attribute <paramref name="name"/> of <paramref name="path"/> (not following a final symlink). Returns 0 or the errno.</summary>
+    public static int SetXattr(string path, string name, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = value)
+            return Lsetxattr(path, name, p, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>True when <paramref name="path"/> has extended attribute <paramref name="name"/> (not following a final symlink).</summary>
+    public static bool HasXattr(string path, string name) => Lgetxattr(path, name, null, 0) >= 0;
+
+    /// <summary>Makes <paramref name="path"/> a new name of <paramref name="existing"/> (which must not be a symlink to follow). Returns 0 or the errno.</summary>
+    public static int CreateHardLink(string existing, string path) => Link(existing, path) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>The C library's text for <paramref name="errno"/>.</summary>
+    public static string Describe(int errno) => Marshal.PtrToStringUTF8(StrError(errno)) ?? $"errno {errno}";
+}
