@@ -11,6 +11,9 @@ internal static class CommandTable
         yield return TapeCommand.Create();
         yield return BackupImageCommand.Create();
         yield return RestoreImageCommand.Create();
+        yield return RestoreFilesCommand.Create();
+        yield return VerifyImageCommand.Create();
+        yield return CatalogCommand.Create();
         yield return IscsiCommand.Create();
     }
 }

@@ -71,7 +71,7 @@ public static class CatalogRebuildJob
     }
 
     static string Catalogue(Catalog.Catalog catalog, string media, int archiveFile, long records, long bytes, (int Number, long Records, long Bytes) indexFile,
-        TapeIndex index, List<(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries)> maps, ref long fileCount)
+        TapeIndex index, List<Restore.StoredMap> maps, ref long fileCount)
     {
         var created = index.Header.Created.ToDateTimeOffset();
         var sources = maps.Select(m => new BackupSource(index.Header.SourceDescription, m.Volume.FileSystem)).ToList();
@@ -107,7 +107,7 @@ public static class CatalogRebuildJob
 
     /// <summary>The catalog files of one backup: index members folded into files (alternate data stream members become
     /// streams, hard-link members become links), enriched with the storage map's extents and metadata.</summary>
-    static List<CatalogFile> Build(string media, int archiveFile, TapeIndex index, List<(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries)> maps)
+    static List<CatalogFile> Build(string media, int archiveFile, TapeIndex index, List<Restore.StoredMap> maps)
     {
         int volumes = Math.Max(1, maps.Count);
         var mapByMember = new Dictionary<string, (MapEntry Entry, int Volume)>(StringComparer.Ordinal);
