@@ -12,7 +12,7 @@ internal static class TapeCatCommand
         var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image, or an iscsi:// tape" };
         var file = new Option<long>("--file") { Description = "Tape file number (0 is the volume label)", Required = true };
         var command = new Command("cat", "Write the records of one tape file to stdout") { tape, file };
-        command.SetAction((parseResult, cancellationToken) => TapeCommand.RunAsync(async () =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             string path = parseResult.GetValue(tape)!;
             long fileNumber = parseResult.GetValue(file);
@@ -38,7 +38,7 @@ internal static class TapeCatCommand
             }
             await stdout.FlushAsync(cancellationToken);
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

@@ -15,7 +15,7 @@ internal static class TapeLsCommand
         var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout" };
         var command = new Command("ls", "List the label, capacity and tape files of a virtual tape") { tape, json };
-        command.SetAction((parseResult, cancellationToken) => TapeCommand.RunAsync(async () =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             string path = parseResult.GetValue(tape)!;
             await using var device = SimhTapeDevice.Open(path, writable: false);
@@ -70,7 +70,7 @@ internal static class TapeLsCommand
             foreach (var f in files)
                 await stdout.WriteLineAsync($"{f.FileNumber,6} {f.Records,10} {f.DataBytes,16}{(f.EndedByFilemark ? "" : "  (no closing filemark)")}  {kinds[(int)f.FileNumber]}");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 

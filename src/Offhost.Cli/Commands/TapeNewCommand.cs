@@ -17,7 +17,7 @@ internal static class TapeNewCommand
         var earlyWarning = new Option<string?>("--early-warning") { Description = "Size of the early-warning zone before the end of medium (default: 2% of capacity, 64K..4G)" };
         var force = new Option<bool>("--force") { Description = "Erase and relabel an existing image" };
         var command = new Command("new", "Create a labelled virtual tape") { tape, capacity, label, earlyWarning, force };
-        command.SetAction((parseResult, cancellationToken) => TapeCommand.RunAsync(async () =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             string path = parseResult.GetValue(tape)!;
             long capacityBytes = TapeCommand.ParseSizeBytes(parseResult.GetValue(capacity)!, "--capacity");
@@ -43,7 +43,7 @@ internal static class TapeNewCommand
             catch (ArgumentException e) { throw new UserFacingException(e.Message, ExitCodes.Usage); }
             await Console.Error.WriteLineAsync($"{path}: labelled {volumeId}, capacity {capacityBytes} bytes, early warning {earlyWarningBytes} bytes before end of medium");
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

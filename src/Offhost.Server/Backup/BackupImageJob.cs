@@ -43,6 +43,13 @@ public static class BackupImageJob
 {
     const string Requester = "offhost-server";
 
+    /// <summary>The in-process copy manager accepts lists with up to 32 MiB of inline data (archive headers and resident
+    /// data), so a list covers many files and the read-ahead pipeline stays full.</summary>
+    static readonly CopyManagerOptions CopyManagerForImages = new()
+    {
+        OperatingParameters = Scsi.ExtendedCopy.OperatingParameters.Default with { MaxInlineDataLengthBytes = 32u << 20 },
+    };
+
     public static async Task<BackupImageResult> RunAsync(BackupImageRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
     {
         var mappers = VolumeOpener.Open(request.Source, request.Partition);
@@ -50,7 +57,7 @@ public static class BackupImageJob
         var registry = new DeviceRegistry();
         registry.Register(Requester, request.SourceNaa, request.SourceDevice);
         registry.Register(Requester, request.TapeNaa, tap);
-        var manager = new CopyManager(registry, Requester);
+        var manager = new CopyManager(registry, Requester, CopyManagerForImages);
         var builder = new ParameterListBuilder(
             new CopyTargets(request.SourceNaa, request.SourceDevice.BlockSizeBytes, request.TapeNaa, request.RecordBytes),
             manager.OperatingParameters);

@@ -25,7 +25,7 @@ public sealed class ParameterListBuilder(CopyTargets targets, OperatingParameter
 
     int MaxSegments => Math.Min((int)limits.MaxSegmentDescriptorCount, 4096);
     long MaxDescriptorBytes => limits.MaxDescriptorListLengthBytes - 64;
-    long MaxInline => Math.Min(limits.MaxInlineDataLengthBytes, 4L << 20);
+    long MaxInline => Math.Min(limits.MaxInlineDataLengthBytes, 32L << 20);
 
     public IEnumerable<ExtendedCopyParameterList> Build(IEnumerable<CopyOp> ops)
     {
@@ -34,7 +34,9 @@ public sealed class ParameterListBuilder(CopyTargets targets, OperatingParameter
         var list = new ListUnderConstruction();
         // Soft limits leave room to extend a list to the next record boundary (at most one record of steps).
         int softSegments = MaxSegments / 4;
-        long softInline = Math.Max(0, MaxInline - 2L * targets.RecordBytes - MaxInlinePieceBytes);
+        long softInline = MaxInline - 2L * targets.RecordBytes - MaxInlinePieceBytes;
+        if (softInline < MaxInline / 4)
+            throw new ArgumentException($"a {targets.RecordBytes}-byte record size leaves too little of the copy manager's {MaxInline}-byte inline data limit; use smaller records");
         long softDescriptorBytes = MaxDescriptorBytes * 3 / 4;
 
         foreach (var op in ops)
