@@ -36,6 +36,12 @@ public class IscsiBackupTests
         tgt.AddDiskFile(1, 1, volume);
         tgt.AddDiskFile(1, 2, target);
         tgt.AddAccount(1, User, Secret);
+        string ext4 = s["ext4.img"];
+        Directory.CreateDirectory(s["ext4src/sub"]);
+        File.WriteAllBytes(s["ext4src/sub/data.bin"], TestData.Random(9, 3_000_000));
+        File.WriteAllText(s["ext4src/hello.txt"], "hello over iSCSI\n");
+        Tool.Run("mkfs.ext4", "-q", "-F", "-d", s["ext4src"], ext4, "32M");
+        tgt.AddDiskFile(1, 3, ext4);
         tgt.AddTarget(2, TapeIqn);
         string cartridge = tgt.AddTape(2, 1, 256, "OFH001");
         tgt.Admin("--mode", "account", "--op", "bind", "--tid", "2", "--user", User);   // tgtd accounts are global
@@ -51,6 +57,7 @@ public class IscsiBackupTests
         var remote = WithoutDevice(Cli.RunOkWith(Env, "map", disk, "--json"));
         var local = WithoutDevice(Cli.RunOk("map", volume, "--json"));
         Assert.Equal(local, remote);
+        Assert.Equal(WithoutDevice(Cli.RunOk("map", ext4, "--json")), WithoutDevice(Cli.RunOkWith(Env, "map", $"iscsi://{User}@{tgt.Portal}/{DiskIqn}/3", "--json")));
         // The device is named by the LUN's NAA designator (VPD 83h), the same from every host and portal.
         Assert.Matches("\"device\":\"[0-9a-fA-F]{16,}\"", Cli.RunOkWith(Env, "map", disk, "--json").Split('\n')[0]);
 
