@@ -27,4 +27,13 @@ public class MapTimeTests
         Assert.Equal(new MapTime(-1, 999_999_500), t);
         Assert.Equal(116_444_736_000_000_000 - 5, t.ToFileTime());
     }
+
+    [FsCheck.Xunit.Property(MaxTest = 2000)]
+    public bool Utf8_formatting_matches_the_string_form(long seconds, int nanos)
+    {
+        var t = new MapTime(seconds % 253402300799, Math.Abs(nanos % 1_000_000_000));
+        Span<byte> buffer = stackalloc byte[MapTime.MaxUtf8Bytes];
+        int n = t.FormatUtf8(buffer);
+        return System.Text.Encoding.UTF8.GetString(buffer[..n]) == t.ToString();
+    }
 }

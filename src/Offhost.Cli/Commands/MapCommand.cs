@@ -35,7 +35,7 @@ internal static class MapCommand
         {
             await using var stdout = Console.OpenStandardOutput();
             await using var output = new BufferedStream(stdout, 1 << 20);
-            using var writer = new System.Text.Json.Utf8JsonWriter(output, new System.Text.Json.JsonWriterOptions { SkipValidation = true });
+            using var writer = new System.Text.Json.Utf8JsonWriter(output, StorageMapJson.WriterOptions);
             foreach (var mapper in mappers)
             {
                 var summary = new MapSummary();

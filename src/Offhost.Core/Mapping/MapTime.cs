@@ -39,6 +39,36 @@ public readonly record struct MapTime(long UnixSeconds, int Nanoseconds)
         return s + "." + Nanoseconds.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0') + "Z";
     }
 
+    /// <summary>Longest UTF-8 form: <c>yyyy-MM-ddTHH:mm:ss.fffffffffZ</c>.</summary>
+    public const int MaxUtf8Bytes = 30;
+
+    /// <summary>Writes the same text as <see cref="ToString"/> as UTF-8 without allocating; returns the bytes written.</summary>
+    public int FormatUtf8(Span<byte> dst)
+    {
+        var dt = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(UnixSeconds, -62135596800, 253402300799)).UtcDateTime;
+        int at = 0;
+        void Digits(Span<byte> d, int value, int count)
+        {
+            for (int i = count - 1; i >= 0; i--) { d[at + i] = (byte)('0' + value % 10); value /= 10; }
+            at += count;
+        }
+        Digits(dst, dt.Year, 4); dst[at++] = (byte)'-';
+        Digits(dst, dt.Month, 2); dst[at++] = (byte)'-';
+        Digits(dst, dt.Day, 2); dst[at++] = (byte)'T';
+        Digits(dst, dt.Hour, 2); dst[at++] = (byte)':';
+        Digits(dst, dt.Minute, 2); dst[at++] = (byte)':';
+        Digits(dst, dt.Second, 2);
+        if (Nanoseconds != 0)
+        {
+            dst[at++] = (byte)'.';
+            int ns = Nanoseconds, width = 9;
+            while (ns % 10 == 0) { ns /= 10; width--; }
+            Digits(dst, ns, width);
+        }
+        dst[at++] = (byte)'Z';
+        return at;
+    }
+
     public static MapTime Parse(string s)
     {
         var dto = DateTimeOffset.Parse(s[..19] + "Z", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

@@ -8,7 +8,13 @@ namespace Offhost.Core.Mapping;
 /// </summary>
 public static class StorageMapJson
 {
-    static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
+    /// <summary>No HTML-safe escaping: the map is data for programs, and names stay readable (UTF-8, not \uXXXX).</summary>
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = false,
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static void WriteVolume(Utf8JsonWriter w, VolumeInfo v)
     {
@@ -83,7 +89,9 @@ public static class StorageMapJson
 
     static void WriteTime(Utf8JsonWriter w, string name, MapTime? t)
     {
-        if (t is MapTime v) w.WriteString(name, v.ToString());
+        if (t is not MapTime v) return;
+        Span<byte> text = stackalloc byte[MapTime.MaxUtf8Bytes];
+        w.WriteString(name, text[..v.FormatUtf8(text)]);
     }
 
     static void WriteStream(Utf8JsonWriter w, MapStream s)
