@@ -32,7 +32,7 @@ public static class VolumeRestoreJob
 {
     const string Requester = "offhost-restore";
     const long MaxIndexBytes = 1L << 30;
-    const long MaxMapBytes = 4L << 30;
+    const long MaxMapBytes = 1L << 30;   // a gzip-compressed map of tens of millions of files; read into one array
 
     public static async Task<VolumeRestoreResult> RunAsync(VolumeRestoreRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
     {
