@@ -33,10 +33,10 @@ step "./offhost tape cat $tape --file 1 | tar -tvf -   (GNU tar reads the backup
 
 step "restore one file with GNU tar and compare it with the volume through ntfs-3g"
 mkdir -p "$work/extract" "$work/mnt"
-./offhost tape cat "$tape" --file 1 | tar --xattrs --xattrs-include='user.*' -xf - -C "$work/extract" photos/big.bin docs/readme.txt
+./offhost tape cat "$tape" --file 1 | tar --xattrs --xattrs-include='user.*' -xf - -C "$work/extract" photos/big.bin readme-link.txt
 ntfs-3g -o ro,streams_interface=xattr "$volume" "$work/mnt"
 cmp "$work/mnt/photos/big.bin" "$work/extract/photos/big.bin" && echo "photos/big.bin: identical"
-getfattr -n user.summary "$work/extract/docs/readme.txt" | grep -q stream && echo "docs/readme.txt: its alternate data stream came back as user.summary"
+getfattr -n user.summary "$work/extract/readme-link.txt" | grep -q stream && echo "readme-link.txt (also docs/readme.txt): its alternate data stream came back as user.summary"
 umount "$work/mnt"
 
 step "./offhost restore-image --tape $tape --file 1 --to $work/restored.img --create 64M"
