@@ -241,6 +241,24 @@ public static class FileRestoreJob
             else if (handle is not null) RandomAccess.Write(handle, bytes, fileOffset);
         }
 
+        /// <summary>Where the target cannot hold a stream as an xattr (ext4 holds about one block), its bytes still
+        /// come back: as the sibling file <c>NAME:STREAM</c>, as GNU tar extracts the archive's stream member.</summary>
+        static string KeepStreamAsFile(string ownerPath, string streamName, byte[] bytes)
+        {
+            if (streamName.Length == 0 || streamName.Contains('/', StringComparison.Ordinal) || streamName.Contains('\0', StringComparison.Ordinal))
+                return "its name cannot be a file name, so it is not kept";
+            string sibling = ownerPath + ":" + streamName;
+            try
+            {
+                using (var f = new FileStream(sibling, FileMode.CreateNew, FileAccess.Write)) f.Write(bytes);
+                return $"its bytes are kept in '{Path.GetFileName(sibling)}' beside the file";
+            }
+            catch (IOException e)
+            {
+                return $"keeping it as '{Path.GetFileName(sibling)}' failed too: {e.Message}";
+            }
+        }
+
         public void OnMemberEnd(PaxMemberHeader m)
         {
             if (hash is null) return;
@@ -254,8 +272,8 @@ public static class FileRestoreJob
                 else
                 {
                     int err = PosixFile.SetXattr(streamOwnerPath!, "user." + name, streamBuffer);
-                    if (err != 0) NotRestored.Add(new FileRestoreProblem(member, $"stream '{name}' as xattr user.{name}: {PosixFile.Describe(err)}"));
-                    else { streams++; RestoreTimesOf(streamOwnerPath!); }
+                    if (err == 0) { streams++; RestoreTimesOf(streamOwnerPath!); }
+                    else NotRestored.Add(new FileRestoreProblem(member, $"stream '{name}' as xattr user.{name}: {PosixFile.Describe(err)}; {KeepStreamAsFile(streamOwnerPath!, name, streamBuffer)}"));
                 }
                 streamBuffer = null;
                 hash = null;

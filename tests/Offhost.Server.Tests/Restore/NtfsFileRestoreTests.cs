@@ -57,6 +57,11 @@ public class NtfsFileRestoreTests
         Assert.Contains(result.NotRestored, p => p.Path.StartsWith("ads.txt", StringComparison.Ordinal) && p.Reason.Contains("user.mid", StringComparison.Ordinal));
         var expected = RestoreTestKit.Snapshot(ntfs.MountPoint, "", "$RECYCLE.BIN", "System Volume Information")
             .Select(l => System.Text.RegularExpressions.Regex.Replace(l, ", \"user.mid\": \"[0-9a-f]*\"", ""));
+        // Its bytes are not lost: they are kept beside the file, as GNU tar extracts the stream member.
+        string kept = Path.Combine(scratch["out"], "ads.txt:mid");
+        Assert.Equal(30000, new FileInfo(kept).Length);
+        Assert.Contains(result.NotRestored, p => p.Reason.Contains("kept in 'ads.txt:mid'", StringComparison.Ordinal));
+        File.Delete(kept);
         var actual = RestoreTestKit.Snapshot(scratch["out"], "");
         Assert.Equal(expected, actual);
         Assert.Equal(2, result.Streams);   // Zone.Identifier and the directory's stream; user.mid was reported above
