@@ -67,6 +67,11 @@ public class IscsiBackupTests
         Assert.Equal(1, file);
         Assert.True(new FileInfo(cartridge).Length > 3_000_000, "the tgt cartridge holds the archive");
 
+        var ls = JsonDocument.Parse(Cli.RunOkWith(Env, "tape", "ls", tape, "--json")).RootElement;
+        Assert.Equal("OFH001", ls.GetProperty("label").GetString());
+        Assert.Equal(["volume label", "pax archive"], ls.GetProperty("files").EnumerateArray().Take(2).Select(f => f.GetProperty("content").GetString()));
+        Assert.StartsWith("index of backup", ls.GetProperty("files")[2].GetProperty("content").GetString(), StringComparison.Ordinal);
+
         Cli.RunOkWith(Env, "restore-image", "--tape", tape, "--file", file.ToString(), "--to", disk2);
         string Digest(string image) => Tool.Bash($"ntfsclone -f --save-image -o - '{image}' 2>/dev/null | sha256sum").Trim();
         Assert.Equal(Digest(volume), Digest(target));

@@ -12,12 +12,13 @@ internal static class TapeLsCommand
 {
     public static Command Create()
     {
-        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image" };
+        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image, or an iscsi:// tape (read from start to end of data)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout" };
         var command = new Command("ls", "List the label, capacity and tape files of a virtual tape") { tape, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             string path = parseResult.GetValue(tape)!;
+            if (Devices.IsIscsi(path)) return await ListIscsiAsync(path, parseResult.GetValue(json), cancellationToken);
             await using var device = SimhTapeDevice.Open(path, writable: false);
             var files = await device.ScanAsync(cancellationToken);
             var label = device.Label;
@@ -81,8 +82,13 @@ internal static class TapeLsCommand
         await device.LocateAsync(new TapePosition(file.FileNumber, 0), ct);
         var buffer = new byte[Math.Min(device.MaxRecordBytes, TapeIndexFormat.MaxRecordBytes + 8)];
         var r = await device.ReadRecordAsync(buffer, ct);
-        var first = buffer.AsSpan(0, Math.Min(r.LengthBytes, buffer.Length));
-        if (file.FileNumber == 0 && device.Label is not null) return "volume label";
+        return Describe(file.FileNumber, device.Label is not null, buffer.AsSpan(0, Math.Min(r.LengthBytes, buffer.Length)));
+    }
+
+    /// <summary>What a tape file holds, from its first record.</summary>
+    static string Describe(long fileNumber, bool labelled, ReadOnlySpan<byte> first)
+    {
+        if (fileNumber == 0 && labelled) return "volume label";
         if (first.Length >= 263 && first[257..263].SequenceEqual("ustar\0"u8)) return "pax archive";
         if (first.StartsWith(TapeIndexFormat.Magic))
         {
@@ -94,5 +100,50 @@ internal static class TapeLsCommand
             catch (CorruptStructureException e) { return "damaged index: " + e.Reason; }
         }
         return "data";
+    }
+
+    /// <summary>Lists a tape reached over iSCSI by reading it from the start to the end of data (a drive has no
+    /// directory of its tape files; tgt has no READ POSITION either).</summary>
+    static async Task<int> ListIscsiAsync(string path, bool json, CancellationToken ct)
+    {
+        await using var tape = await Devices.OpenTapeAsync(path, writable: false, ct);
+        var device = tape.Device;
+        await device.RewindAsync(ct);
+        var buffer = new byte[device.MaxRecordBytes];
+        var rows = new List<(long File, long Records, long Bytes, bool Closed, string Content)>();
+        long file = 0, records = 0, bytes = 0;
+        string content = "";
+        while (true)
+        {
+            var r = await device.ReadRecordAsync(buffer, ct);
+            if (r.Kind == TapeReadKind.Record)
+            {
+                if (records == 0) content = Describe(file, tape.Label is not null, buffer.AsSpan(0, Math.Min(r.LengthBytes, buffer.Length)));
+                records++;
+                bytes += r.LengthBytes;
+                continue;
+            }
+            if (r.Kind == TapeReadKind.Filemark) rows.Add((file, records, bytes, true, content));
+            else if (records > 0) rows.Add((file, records, bytes, false, content));
+            if (r.Kind == TapeReadKind.EndOfData) break;
+            file++; records = 0; bytes = 0; content = "";
+        }
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                path,
+                label = tape.Label?.VolumeId,
+                volume_uuid = tape.Label?.VolumeUuid,
+                capacity = tape.Label?.CapacityBytes,
+                files = rows.Select(x => new { file = x.File, records = x.Records, bytes = x.Bytes, closed = x.Closed, content = x.Content }),
+            }));
+            return ExitCodes.Success;
+        }
+        Console.WriteLine(tape.Label is null ? "label     (none: not an Offhost tape)" : $"label     {tape.Label.VolumeId}  ({tape.Label.VolumeUuid}, created {tape.Label.Created})");
+        Console.WriteLine($"{"file",6} {"records",10} {"bytes",16}");
+        foreach (var x in rows)
+            Console.WriteLine($"{x.File,6} {x.Records,10} {x.Bytes,16}{(x.Closed ? "" : "  (no closing filemark)")}  {x.Content}");
+        return ExitCodes.Success;
     }
 }
