@@ -60,24 +60,12 @@ internal static class Devices
         if (IsIscsi(name))
         {
             var tape = await IscsiDevices.OpenTapeAsync(name, IscsiOptions(false), ct);
-            var label = await ReadLabelAsync(tape, ct);
+            var label = await Server.Media.TapeMedium.ReadLabelAsync(tape, ct);
             var naa = NaaDesignator.TryParse(tape.DeviceId) ?? NaaDesignator.Naa6FromIdentity(tape.DeviceId);
             return new OpenedTape(tape, label, naa);
         }
         var simh = SimhTapeDevice.Open(name, writable);
         return new OpenedTape(simh, simh.Label, NaaDesignator.Naa6FromIdentity("tape:" + (simh.Label?.VolumeUuid.ToString() ?? Path.GetFullPath(name))));
-    }
-
-    /// <summary>Reads tape file 0 of a tape and decodes the Offhost volume label if it is one; leaves the tape rewound.</summary>
-    static async Task<VolumeLabel?> ReadLabelAsync(IStreamDevice tape, CancellationToken ct)
-    {
-        await tape.RewindAsync(ct);
-        var buffer = new byte[Math.Max(VolumeLabelCodec.RecordBytes, 64 * 1024)];
-        var r = await tape.ReadRecordAsync(buffer, ct);
-        await tape.RewindAsync(ct);
-        if (r.Kind != TapeReadKind.Record || r.LengthBytes != VolumeLabelCodec.RecordBytes) return null;
-        var record = buffer.AsSpan(0, r.LengthBytes);
-        return VolumeLabelCodec.IsVolumeLabel(record) ? VolumeLabelCodec.Decode(record, 0) : null;
     }
 
     /// <summary>Writes an Offhost volume label as tape file 0 of a tape reached over iSCSI (erasing what follows).</summary>

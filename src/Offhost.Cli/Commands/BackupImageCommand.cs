@@ -26,8 +26,18 @@ internal static class BackupImageCommand
             source, tape, partition, recordSize, json,
         };
         command.SetAction((r, ct) => RunAsync(r.GetValue(source)!, r.GetValue(tape)!, r.GetValue(partition),
-            (int)Units.ParseBytes(r.GetValue(recordSize)!), r.GetValue(json), ct));
+            RecordBytes(r.GetValue(recordSize)!), r.GetValue(json), ct));
         return command;
+    }
+
+    /// <summary>A tape record size: a multiple of 512 from 512 bytes to 8 MiB (SIMH records reach 16 MiB; tape drives
+    /// and tgt take less).</summary>
+    static int RecordBytes(string text)
+    {
+        long bytes = TapeCommand.ParseSizeBytes(text, "--record-size");
+        if (bytes % 512 != 0 || bytes > 8 << 20)
+            throw new UserFacingException($"--record-size {text}: must be a multiple of 512 bytes, at most 8M", ExitCodes.Usage);
+        return (int)bytes;
     }
 
     static async Task<int> RunAsync(string sourcePath, string tapePath, int? partition, int recordBytes, bool json, CancellationToken ct)

@@ -108,26 +108,9 @@ internal static class TapeLsCommand
     {
         await using var tape = await Devices.OpenTapeAsync(path, writable: false, ct);
         var device = tape.Device;
-        await device.RewindAsync(ct);
-        var buffer = new byte[device.MaxRecordBytes];
-        var rows = new List<(long File, long Records, long Bytes, bool Closed, string Content)>();
-        long file = 0, records = 0, bytes = 0;
-        string content = "";
-        while (true)
-        {
-            var r = await device.ReadRecordAsync(buffer, ct);
-            if (r.Kind == TapeReadKind.Record)
-            {
-                if (records == 0) content = Describe(file, tape.Label is not null, buffer.AsSpan(0, Math.Min(r.LengthBytes, buffer.Length)));
-                records++;
-                bytes += r.LengthBytes;
-                continue;
-            }
-            if (r.Kind == TapeReadKind.Filemark) rows.Add((file, records, bytes, true, content));
-            else if (records > 0) rows.Add((file, records, bytes, false, content));
-            if (r.Kind == TapeReadKind.EndOfData) break;
-            file++; records = 0; bytes = 0; content = "";
-        }
+        var contents = new Dictionary<long, string>();
+        var files = await Server.Media.TapeMedium.ScanAsync(device, (file, first) => contents[file] = Describe(file, tape.Label is not null, first.Span), ct);
+        var rows = files.Select(f => (File: f.FileNumber, f.Records, Bytes: f.DataBytes, Closed: f.EndedByFilemark, Content: contents.GetValueOrDefault(f.FileNumber, ""))).ToList();
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new

@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using Offhost.Server.Verify;
 using Offhost.Core.Devices;
 using Offhost.Server.Planning;
 
@@ -17,14 +18,14 @@ public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
     {
         public PlannedStream Stream { get; } = stream;
         public Action<ulong> Done { get; } = done;
-        public XxHash64 Hash { get; } = new();
+        public LogicalStreamHash Hash { get; } = new(stream.SizeBytes);
         public int RangeIndex { get; set; }
-        public long HashedBytes { get; set; }
+        /// <summary>Bytes of the current range already hashed.</summary>
+        public long RangeDoneBytes { get; set; }
     }
 
     readonly Queue<Pending> pending = new();
     long archiveOffset;                     // bytes written to the current tape file
-    static readonly byte[] Zeros = new byte[64 * 1024];
 
     /// <summary>Bytes written to the current tape file so far.</summary>
     public long ArchiveOffsetBytes => archiveOffset;
@@ -37,7 +38,7 @@ public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
             return;
         }
         var p = new Pending(stream, done);
-        if (stream.Ranges.Count == 0) Complete(p);
+        if (stream.Ranges.Count == 0) done(p.Hash.Complete());
         else pending.Enqueue(p);
     }
 
@@ -59,44 +60,25 @@ public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
         {
             var p = pending.Peek();
             var range = p.Stream.Ranges[p.RangeIndex];
-            long rangeDone = p.HashedBytes - range.FileOffsetBytes;          // bytes of this range already hashed
-            long from = range.ArchiveOffsetBytes + Math.Max(0, rangeDone);
-            long to = range.ArchiveOffsetBytes + range.LengthBytes;
-            if (from >= recordEnd) break;                                      // this range starts in a later record
-            if (rangeDone < 0) { FeedZeros(p, range.FileOffsetBytes - p.HashedBytes); from = range.ArchiveOffsetBytes; }
-            long a = Math.Max(from, recordStart), b = Math.Min(to, recordEnd);
-            if (a > from) throw new InvalidOperationException($"checksum tap: archive bytes {from}..{a} of stream '{p.Stream.Name}' passed unseen");
-            if (b > a)
+            long from = range.ArchiveOffsetBytes + p.RangeDoneBytes, to = range.ArchiveOffsetBytes + range.LengthBytes;
+            if (from < to)
             {
-                p.Hash.Append(record.Slice((int)(a - recordStart), (int)(b - a)));
-                p.HashedBytes += b - a;
+                if (from >= recordEnd) break;                                  // this range starts in a later record
+                if (from < recordStart) throw new InvalidOperationException($"checksum tap: archive bytes {from}..{recordStart} of stream '{p.Stream.Name}' passed unseen");
+                long end = Math.Min(to, recordEnd);
+                p.Hash.Append(range.FileOffsetBytes + p.RangeDoneBytes, record.Slice((int)(from - recordStart), (int)(end - from)));
+                p.RangeDoneBytes += end - from;
+                if (end < to) break;                                           // range continues in the next record
             }
-            if (b < to) break;                                                 // range continues in the next record
             p.RangeIndex++;
+            p.RangeDoneBytes = 0;
             if (p.RangeIndex == p.Stream.Ranges.Count)
             {
                 pending.Dequeue();
-                Complete(p);
+                p.Done(p.Hash.Complete());
             }
         }
         archiveOffset = recordEnd;
-    }
-
-    static void FeedZeros(Pending p, long count)
-    {
-        while (count > 0)
-        {
-            int n = (int)Math.Min(count, Zeros.Length);
-            p.Hash.Append(Zeros.AsSpan(0, n));
-            p.HashedBytes += n;
-            count -= n;
-        }
-    }
-
-    static void Complete(Pending p)
-    {
-        FeedZeros(p, p.Stream.SizeBytes - p.HashedBytes);
-        p.Done(p.Hash.GetCurrentHashAsUInt64());
     }
 
     /// <summary>True when every expected stream has been seen whole.</summary>

@@ -7,6 +7,8 @@ using Offhost.Formats.Tape.Pax;
 using Offhost.Io.Tape;
 using Offhost.Server.Restore;
 
+using Offhost.Server.Media;
+
 namespace Offhost.Server.CatalogRebuild;
 
 /// <summary>The outcome of rebuilding the catalog from one tape.</summary>
@@ -29,8 +31,10 @@ public static class CatalogRebuildJob
 {
     public static async Task<CatalogRebuildResult> RunAsync(IStreamDevice tape, Catalog.Catalog catalog, Action<long>? progressBytes, CancellationToken cancellationToken)
     {
-        var files = await ScanAsync(tape, cancellationToken);
-        var label = await ReadLabelAsync(tape, cancellationToken);
+        var files = (await TapeMedium.ScanAsync(tape, null, cancellationToken))
+            .Select(f => (Number: checked((int)f.FileNumber), f.Records, Bytes: f.DataBytes)).ToList();
+        var label = await TapeMedium.ReadLabelAsync(tape, cancellationToken)
+            ?? throw new Core.Errors.UserFacingException("the tape has no Offhost volume label in tape file 0; it cannot be catalogued", 2);
         if (catalog.GetMedia(label.VolumeId) is null)
             catalog.AddMedia(new MediaRecord(label.VolumeId, label.CapacityBytes) { FirstUsedAt = label.Created.ToDateTimeOffset() });
         var known = catalog.ListTapeFiles(label.VolumeId);
@@ -182,42 +186,6 @@ public static class CatalogRebuildJob
 
     static IReadOnlyList<CatalogStream> Merge(IReadOnlyList<CatalogStream> streams, CatalogStream added) =>
         [.. streams.Where(s => s.Name != added.Name), added];
-
-    /// <summary>Every tape file: number, records, payload bytes.</summary>
-    static async Task<List<(int Number, long Records, long Bytes)>> ScanAsync(IStreamDevice tape, CancellationToken ct)
-    {
-        if (tape is SimhTapeDevice simh)
-            return [.. (await simh.ScanAsync(ct)).Select(f => (checked((int)f.FileNumber), f.Records, f.DataBytes))];
-        var list = new List<(int, long, long)>();
-        await tape.RewindAsync(ct);
-        var buffer = new byte[tape.MaxRecordBytes];
-        for (int file = 0; ; file++)
-        {
-            long records = 0, bytes = 0;
-            while (true)
-            {
-                var r = await tape.ReadRecordAsync(buffer, ct);
-                if (r.Kind != TapeReadKind.Record)
-                {
-                    if (r.Kind == TapeReadKind.Filemark) break;
-                    if (records > 0) list.Add((file, records, bytes));
-                    return list;
-                }
-                records++;
-                bytes += r.LengthBytes;
-            }
-            list.Add((file, records, bytes));
-        }
-    }
-
-    static async Task<VolumeLabel> ReadLabelAsync(IStreamDevice tape, CancellationToken ct)
-    {
-        if (tape is SimhTapeDevice { Label: { } l }) return l;
-        var bytes = await TapeFileReader.ReadAllAsync(tape, 0, 64 * 1024, ct);
-        if (!VolumeLabelCodec.IsVolumeLabel(bytes))
-            throw new Core.Errors.UserFacingException("the tape has no Offhost volume label in tape file 0; it cannot be catalogued", 2);
-        return VolumeLabelCodec.Decode(bytes, 0);
-    }
 
     static async Task<bool> IsIndexAsync(IStreamDevice tape, int fileNumber, CancellationToken ct)
     {
