@@ -93,6 +93,42 @@ internal sealed partial class NtfsMapper : IVolumeMapper
     /// </summary>
     IEnumerable<(ulong Number, ReadOnlyMemory<byte> Record, string? Error)> Records(CancellationToken ct)
     {
+        foreach (var (number, slot, readError) in RecordSlots(ct))
+        {
+            Statistics.RecordsScanned++;
+            long device = RecordDeviceOffset(number);
+            if (readError is not null)
+            {
+                yield return (number, default, $"{FileRecord.Name(number)} at byte offset {device}: read failed: {readError}");
+                continue;
+            }
+            string? error = null;
+            bool inUse = false;
+            try
+            {
+                inUse = FileRecord.ApplyFixups(slot.Span, number, device)
+                    && (FileRecord.Flags(slot.Span) & FileRecord.FlagInUse) != 0
+                    && FileRecord.BaseReference(slot.Span) == 0;
+            }
+            catch (CorruptStructureException e)
+            {
+                // A damaged slot is reported only if its header claims a base record in use; free slots and
+                // extension records are not files (a damaged extension is reported by its base record).
+                var raw = slot.Span;
+                if ((FileRecord.Flags(raw) & FileRecord.FlagInUse) != 0 && FileRecord.BaseReference(raw) == 0) error = e.Message;
+            }
+            if (error is not null) yield return (number, default, error);
+            else if (inUse) yield return (number, slot, null);
+        }
+    }
+
+    /// <summary>
+    /// Every record slot of the MFT in order, read a chunk at a time through the $MFT runlist; when a chunk cannot be
+    /// read its records are read one by one, and a record that still cannot be read comes with the read error.
+    /// The bytes are valid until the next item. Both passes read the MFT through this.
+    /// </summary>
+    IEnumerable<(ulong Number, Memory<byte> Slot, string? ReadError)> RecordSlots(CancellationToken ct)
+    {
         int recordBytes = mft.RecordBytes;
         int perChunk = Math.Max(1, ChunkBytes / recordBytes);
         var buffer = ArrayPool<byte>.Shared.Rent(perChunk * recordBytes);
@@ -107,32 +143,11 @@ internal sealed partial class NtfsMapper : IVolumeMapper
                 for (int i = 0; i < n; i++)
                 {
                     ulong number = (ulong)(first + i);
-                    Statistics.RecordsScanned++;
-                    var rec = buffer.AsMemory(i * recordBytes, recordBytes);
-                    long device = RecordDeviceOffset(number);
-                    string? readError = null;
-                    if (!chunkRead && !TryRead(mft.RecordStreamOffset(number), rec.Span, out readError))
-                    {
-                        yield return (number, default, $"{FileRecord.Name(number)} at byte offset {device}: read failed: {readError}");
-                        continue;
-                    }
-                    string? error = null;
-                    bool inUse = false;
-                    try
-                    {
-                        inUse = FileRecord.ApplyFixups(rec.Span, number, device)
-                            && (FileRecord.Flags(rec.Span) & FileRecord.FlagInUse) != 0
-                            && FileRecord.BaseReference(rec.Span) == 0;
-                    }
-                    catch (CorruptStructureException e)
-                    {
-                        // A damaged slot is reported only if its header claims a base record in use; free slots and
-                        // extension records are not files (a damaged extension is reported by its base record).
-                        var raw = rec.Span;
-                        if ((FileRecord.Flags(raw) & FileRecord.FlagInUse) != 0 && FileRecord.BaseReference(raw) == 0) error = e.Message;
-                    }
-                    if (error is not null) yield return (number, default, error);
-                    else if (inUse) yield return (number, rec, null);
+                    var slot = buffer.AsMemory(i * recordBytes, recordBytes);
+                    if (!chunkRead && !TryRead(mft.RecordStreamOffset(number), slot.Span, out string? readError))
+                        yield return (number, default, readError ?? "read failed");
+                    else
+                        yield return (number, slot, null);
                 }
             }
         }
@@ -160,36 +175,17 @@ internal sealed partial class NtfsMapper : IVolumeMapper
     DirectoryTable BuildDirectoryTable(CancellationToken ct)
     {
         var table = new DirectoryTable(RecordDeviceOffset);
-        int recordBytes = mft.RecordBytes;
-        int perChunk = Math.Max(1, ChunkBytes / recordBytes);
-        var buffer = ArrayPool<byte>.Shared.Rent(perChunk * recordBytes);
-        try
+        foreach (var (number, slot, readError) in RecordSlots(ct))
         {
-            long count = mft.RecordCount;
-            for (long first = 0; first < count; first += perChunk)
+            if (readError is not null) continue;   // reported by pass 2 for the record itself
+            try
             {
-                ct.ThrowIfCancellationRequested();
-                int n = (int)Math.Min(perChunk, count - first);
-                bool chunkRead = TryRead(mft.RecordStreamOffset((ulong)first), buffer.AsSpan(0, n * recordBytes), out _);
-                for (int i = 0; i < n; i++)
-                {
-                    ulong number = (ulong)(first + i);
-                    var rec = buffer.AsSpan(i * recordBytes, recordBytes);
-                    if (!chunkRead && !TryRead(mft.RecordStreamOffset(number), rec, out _)) continue;
-                    try
-                    {
-                        ScanDirectoryNames(number, rec, table);
-                    }
-                    catch (CorruptStructureException)
-                    {
-                        // Reported by pass 2 for the record itself; its children report the broken parent.
-                    }
-                }
+                ScanDirectoryNames(number, slot.Span, table);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            catch (CorruptStructureException)
+            {
+                // Reported by pass 2 for the record itself; its children report the broken parent.
+            }
         }
         return table;
     }
