@@ -31,7 +31,7 @@ public sealed record FileBlockDeviceOptions
 /// aligned (e.g. <see cref="DirectIoBuffer"/>); other I/O goes through the page cache.
 /// Identity: <see cref="NaaDesignator"/> is stable across runs (see docs/datamover.md). Thread-safe.
 /// </summary>
-public sealed class FileBlockDevice : IBlockDevice
+public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
 {
     const int DirectAlignmentBytes = 4096;
 
@@ -118,6 +118,28 @@ public sealed class FileBlockDevice : IBlockDevice
         }
     }
 
+    /// <summary>The same read as <see cref="ReadAsync"/>, done on the calling thread.</summary>
+    public void Read(Lba lba, Span<byte> buffer)
+    {
+        long offset = CheckRange(lba, buffer.Length);
+        var h = PickHandle(buffer, offset);
+        int done = 0;
+        while (done < buffer.Length)
+        {
+            int n;
+            try
+            {
+                n = RandomAccess.Read(h, buffer[done..], offset + done);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"{Path}: read error at byte offset {offset + done}: {e.Message}", e);
+            }
+            if (n == 0) throw new IOException($"{Path}: unexpected end of device at byte offset {offset + done}");
+            done += n;
+        }
+    }
+
     public async ValueTask WriteAsync(Lba lba, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         if (IsReadOnly) throw new InvalidOperationException($"{Path} is open read-only");
@@ -151,6 +173,12 @@ public sealed class FileBlockDevice : IBlockDevice
     }
 
     SafeFileHandle PickHandle(ReadOnlyMemory<byte> buffer, long offset) =>
+        direct is not null && offset % DirectAlignmentBytes == 0 && buffer.Length % DirectAlignmentBytes == 0
+            && DirectIoBuffer.IsAligned(buffer, DirectAlignmentBytes)
+            ? direct
+            : handle;
+
+    SafeFileHandle PickHandle(ReadOnlySpan<byte> buffer, long offset) =>
         direct is not null && offset % DirectAlignmentBytes == 0 && buffer.Length % DirectAlignmentBytes == 0
             && DirectIoBuffer.IsAligned(buffer, DirectAlignmentBytes)
             ? direct

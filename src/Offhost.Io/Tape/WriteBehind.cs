@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Offhost.Io.Tape;
+
+/// <summary>
+/// Starts the write-back of a file's dirty pages while the writer carries on (sync_file_range(2), SYNC_FILE_RANGE_WRITE
+/// every <see cref="WindowBytes"/>), and waits for the window before the last one, so a streaming writer keeps at most
+/// two windows dirty. A later fsync then finds little left to write instead of the whole file at once, and a long
+/// backup never fills the page cache with dirty tape data. Only a hint: durability still comes from fsync; failures
+/// are ignored (file systems or kernels without sync_file_range simply fall back to the page cache's own write-back).
+/// Not thread-safe.
+/// </summary>
+internal sealed partial class WriteBehind(SafeFileHandle handle)
+{
+    /// <summary>Bytes written between two write-back requests.</summary>
+    public const long WindowBytes = 16 << 20;
+
+    const uint SyncFileRangeWaitBefore = 1, SyncFileRangeWrite = 2;
+
+    long startedTo;          // write-back was requested for [0, startedTo)
+    long waitedTo;           // write-back has completed for [0, waitedTo) (as far as sync_file_range reports)
+    bool disabled = !OperatingSystem.IsLinux();
+
+    /// <summary>Bytes up to <paramref name="writtenToBytes"/> have been written; start write-back of a full window.</summary>
+    public void Written(long writtenToBytes)
+    {
+        if (disabled || writtenToBytes - startedTo < WindowBytes) return;
+        bool ok = true;
+        if (startedTo > waitedTo)
+        {
+            ok = SyncFileRange(handle, waitedTo, startedTo - waitedTo, SyncFileRangeWaitBefore | SyncFileRangeWrite) == 0;
+            waitedTo = startedTo;
+        }
+        ok = ok && SyncFileRange(handle, startedTo, writtenToBytes - startedTo, SyncFileRangeWrite) == 0;
+        startedTo = writtenToBytes;
+        if (!ok) disabled = true;
+    }
+
+    /// <summary>The file was cut back to <paramref name="lengthBytes"/> (a rewrite): forget what lies beyond.</summary>
+    public void Truncated(long lengthBytes)
+    {
+        startedTo = Math.Min(startedTo, lengthBytes);
+        waitedTo = Math.Min(waitedTo, lengthBytes);
+    }
+
+    static int SyncFileRange(SafeFileHandle handle, long offsetBytes, long lengthBytes, uint flags)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return NativeSyncFileRange((int)handle.DangerousGetHandle(), offsetBytes, lengthBytes, flags);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int NativeSyncFileRange(int fd, long offset, long nbytes, uint flags);
+}
