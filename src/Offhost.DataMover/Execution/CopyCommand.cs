@@ -630,6 +630,8 @@ internal sealed class CopyCommand
         }
     }
 
+    const int PooledStageMinBytes = 256 * 1024;
+
     async Task RunStreamToBlockAsync(StreamToBlockPlan p, CancellationToken ct)
     {
         var reader = Reader(p.Source);
@@ -646,9 +648,10 @@ internal sealed class CopyCommand
         int bs = p.Destination.BlockSizeBytes;
         // Stage whole blocks so the block device sees large aligned writes rather than one write per record.
         int stageBytes = Math.Max(bs, options.ReadChunkBytes / bs * bs);
-        // A long segment stages through a pooled buffer, so a restore made of many such segments does not allocate each time.
-        var pooled = p.LengthBytes >= stageBytes ? buffers.Rent(stageBytes) : null;
-        var stage = pooled?.Memory ?? new byte[(int)Math.Max(p.LengthBytes, 1)];
+        // Segments beyond a few records stage through a pooled buffer: a volume restore is a thousand segments or more, and
+        // fresh staging arrays would cost as much memory traffic as the data itself.
+        var pooled = p.LengthBytes > PooledStageMinBytes ? buffers.Rent(stageBytes) : null;
+        var stage = pooled is not null ? pooled.Memory[..(int)Math.Min(stageBytes, p.LengthBytes)] : new byte[(int)Math.Max(Math.Min(stageBytes, p.LengthBytes), 1)];
         int staged = 0;
         long at = p.DestinationOffsetBytes;
 

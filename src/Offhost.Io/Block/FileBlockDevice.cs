@@ -38,6 +38,10 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
     readonly SafeFileHandle handle;
     readonly SafeFileHandle? direct;
     readonly long lengthBytes;
+    readonly WriteBehind? writeBehind;
+
+    /// <summary>Buffered writes at least this long start their write-back at once (see <see cref="WriteBehind"/>).</summary>
+    const int WriteBehindMinBytes = 1 << 20;
 
     FileBlockDevice(string path, SafeFileHandle handle, SafeFileHandle? direct, FileBlockDeviceOptions options)
     {
@@ -45,6 +49,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
         this.handle = handle;
         this.direct = direct;
         IsReadOnly = !options.Writable;
+        if (options.Writable) writeBehind = new WriteBehind(handle);
         lengthBytes = DeviceGeometry.GetLengthBytes(handle, path);
         BlockSizeBytes = DeviceGeometry.GetLogicalBlockSize(handle, path);
         BlockCount = lengthBytes / BlockSizeBytes;
@@ -144,14 +149,17 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
     {
         if (IsReadOnly) throw new InvalidOperationException($"{Path} is open read-only");
         long offset = CheckRange(lba, buffer.Length);
+        var h = PickHandle(buffer, offset);
         try
         {
-            await RandomAccess.WriteAsync(PickHandle(buffer, offset), buffer, offset, cancellationToken);
+            await RandomAccess.WriteAsync(h, buffer, offset, cancellationToken);
         }
         catch (IOException e)
         {
             throw new IOException($"{Path}: write error at byte offset {offset}: {e.Message}", e);
         }
+        // A restore writes the volume in large pieces and fsyncs at the end: start each piece on its way to the disk now.
+        if (ReferenceEquals(h, handle) && buffer.Length >= WriteBehindMinBytes) writeBehind?.Start(offset, buffer.Length);
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken)

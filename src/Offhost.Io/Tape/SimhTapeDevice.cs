@@ -4,6 +4,7 @@ using Offhost.Core.Devices;
 using Offhost.Core.Errors;
 using Offhost.Formats.Tape.Label;
 using Offhost.Formats.Tape.Simh;
+using Offhost.Io.Block;
 
 namespace Offhost.Io.Tape;
 

@@ -1,15 +1,16 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Offhost.Io.Tape;
+namespace Offhost.Io.Block;
 
 /// <summary>
-/// Starts the write-back of a file's dirty pages while the writer carries on (sync_file_range(2), SYNC_FILE_RANGE_WRITE
-/// every <see cref="WindowBytes"/>), and waits for the window before the last one, so a streaming writer keeps at most
-/// two windows dirty. A later fsync then finds little left to write instead of the whole file at once, and a long
-/// backup never fills the page cache with dirty tape data. Only a hint: durability still comes from fsync; failures
-/// are ignored (file systems or kernels without sync_file_range simply fall back to the page cache's own write-back).
-/// Not thread-safe.
+/// Starts the write-back of a file's dirty pages while the writer carries on (sync_file_range(2)). A sequential writer
+/// (<see cref="Written"/>) starts it every <see cref="WindowBytes"/> and waits for the window before the last one, so it
+/// keeps at most two windows dirty; a positional writer (<see cref="Start"/>) starts it for each large write. A later
+/// fsync then finds little left to write instead of the whole file at once, and a long backup or restore never fills
+/// the page cache with dirty data. Only a hint: durability still comes from fsync; failures are ignored (file systems
+/// or kernels without sync_file_range fall back to the page cache's own write-back). <see cref="Written"/> and
+/// <see cref="Truncated"/> are for one writer at a time; <see cref="Start"/> is thread-safe.
 /// </summary>
 internal sealed partial class WriteBehind(SafeFileHandle handle)
 {
@@ -42,6 +43,13 @@ internal sealed partial class WriteBehind(SafeFileHandle handle)
     {
         startedTo = Math.Min(startedTo, lengthBytes);
         waitedTo = Math.Min(waitedTo, lengthBytes);
+    }
+
+    /// <summary>Starts the write-back of bytes just written at <paramref name="offsetBytes"/> without waiting for it.</summary>
+    public void Start(long offsetBytes, long lengthBytes)
+    {
+        if (Volatile.Read(ref disabled) || lengthBytes <= 0) return;
+        if (SyncFileRange(handle, offsetBytes, lengthBytes, SyncFileRangeWrite) != 0) Volatile.Write(ref disabled, true);
     }
 
     static int SyncFileRange(SafeFileHandle handle, long offsetBytes, long lengthBytes, uint flags)
