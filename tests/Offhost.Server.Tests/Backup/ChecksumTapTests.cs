@@ -52,14 +52,16 @@ public class ChecksumTapTests
     }
 
     [Theory]
-    [InlineData(4096)]                      // hashed on the writing thread
-    [InlineData(256 * 1024)]                // hashed beside the write
-    [InlineData(3 * 1024 * 1024 + 7)]       // records that hold several ranges and streams
-    public async Task Checksums_are_of_the_logical_bytes_whatever_the_record_size(int recordBytes)
+    [InlineData(4096, true)]                      // too short to be worth a thread hop: hashed on the writing thread
+    [InlineData(256 * 1024, true)]                // hashed beside the write
+    [InlineData(256 * 1024, false)]
+    [InlineData(3 * 1024 * 1024 + 7, true)]       // records that hold several ranges and streams
+    [InlineData(3 * 1024 * 1024 + 7, false)]
+    public async Task Checksums_are_of_the_logical_bytes_whatever_the_record_size(int recordBytes, bool besideWrite)
     {
         var (archive, streams, expected) = Archive();
         var tape = new RecordingTape();
-        var tap = new ChecksumTap(tape);
+        var tap = new ChecksumTap(tape, besideWrite);
         var got = new ulong?[streams.Length];
         for (int i = 0; i < streams.Length; i++)
         {
@@ -80,7 +82,7 @@ public class ChecksumTapTests
         var (archive, streams, _) = Archive();
         // Record 7 (bytes 3 MiB..3.5 MiB) holds the last stream's bytes: it is hashed while its write fails, so only the
         // failure itself can keep the tap from looking complete.
-        var tap = new ChecksumTap(new RecordingTape(failAtWrite: 7));
+        var tap = new ChecksumTap(new RecordingTape(failAtWrite: 7), hashBesideWrite: true);
         foreach (var s in streams) tap.Expect(s, _ => { });
         const int record = 512 * 1024;
         for (int i = 0; i < 6; i++) await tap.WriteRecordAsync(archive.AsMemory(i * record, record), Ct);
