@@ -12,6 +12,7 @@ namespace Offhost.Bench.DataMover;
 /// <c>backup IMAGE TAPE [rounds] [record-bytes]</c>: runs the product's backup image job (map, plan, EXTENDED COPY to a
 /// SIMH tape, index) several times in one process and prints, per round, wall seconds, CPU seconds (user, system) and
 /// archive bytes. Round 1 includes JIT compilation; later rounds show the steady state of the copy path.
+/// Environment: BENCH_DIRECT=1 opens the source with O_DIRECT; BENCH_COLD=1 drops the page cache before every round.
 /// </summary>
 internal static class BackupRounds
 {
@@ -22,7 +23,12 @@ internal static class BackupRounds
             File.Delete(tapePath);
             var label = new VolumeLabel("BENCH", 8L << 30, VolumeLabel.DefaultEarlyWarningBytes(8L << 30), MapTime.FromDateTimeOffset(DateTimeOffset.UtcNow), Guid.NewGuid());
             using var tape = SimhTapeDevice.Create(tapePath, label);
-            await using var device = FileBlockDevice.Open(image);
+            if (Environment.GetEnvironmentVariable("BENCH_COLD") == "1")
+            {
+                using (var sync = Process.Start("sync")) sync.WaitForExit();
+                File.WriteAllText("/proc/sys/vm/drop_caches", "3");
+            }
+            await using var device = FileBlockDevice.Open(image, new FileBlockDeviceOptions { DirectIo = Environment.GetEnvironmentVariable("BENCH_DIRECT") == "1" });
             using var source = new FileBlockSource(image, device.DeviceId);
             byte[] tapeNaa = Scsi.Identification.NaaDesignator.Naa6FromIdentity("bench-tape:" + label.VolumeUuid);
             var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, tapeNaa) { RecordBytes = recordBytes, SourceDescription = image };
