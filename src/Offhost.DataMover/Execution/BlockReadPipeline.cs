@@ -19,9 +19,10 @@ internal sealed class ChunkReadException(ReadChunk chunk, Exception inner) : IOE
 }
 
 /// <summary>
-/// Reads byte ranges of block devices with several large reads in flight and hands the data to one consumer in order
-/// (STYLE §3.6): a bounded channel of pending read tasks, a fixed set of aligned buffers rented from the copy manager's
-/// <see cref="ReadBufferPool"/> (the set is the back-pressure), no allocation per read. The first failure cancels the other reads; all reads have finished when this returns.
+/// Reads byte ranges of block devices ahead of one consumer and hands it the data in order (STYLE §3.6): a producer
+/// thread fills a fixed set of aligned buffers rented from the copy manager's <see cref="ReadBufferPool"/> (the set is
+/// the back-pressure) and queues them as pending read tasks; no allocation per read. The first failure stops the
+/// producer and cancels the other reads; all reads have finished when this returns.
 /// </summary>
 internal static class BlockReadPipeline
 {
