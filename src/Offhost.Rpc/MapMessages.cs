@@ -221,7 +221,7 @@ public static class MapMessages
                     CorruptStructure.Throw(where, position, $"stream '{m.Name}' extent {i}: unknown kind {(int)x.Kind}");
                     break;
             }
-            extents[i] = new MapExtent(x.OffsetBytes, x.LengthBytes, (ExtentKind)(int)x.Kind, x.Lba, x.Blocks) { Runs = runs };
+            extents[i] = new MapExtent(x.OffsetBytes, x.LengthBytes, (ExtentKind)(int)x.Kind, x.Lba, x.Blocks) { Runs = runs.Length == 0 ? [] : runs };
         }
         CorruptStructure.Check(expect == m.SizeBytes, where, position, $"stream '{m.Name}': extents cover {expect} of {m.SizeBytes} bytes");
         return new MapStream(m.Name, m.SizeBytes)
