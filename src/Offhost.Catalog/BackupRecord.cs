@@ -28,6 +28,10 @@ public sealed record BackupRecord
 
     public string? Error { get; init; }
 
+    /// <summary>When the backup was last read back and checked against its checksums, and whether all matched.</summary>
+    public DateTimeOffset? VerifiedAt { get; init; }
+    public bool? VerifyOk { get; init; }
+
     /// <summary>The process that runs (or ran) the backup: pid, its start time in clock ticks since boot, and the boot id.</summary>
     public ProcessIdentity? Owner { get; init; }
 }

@@ -71,12 +71,18 @@ public sealed class Catalog : IDisposable
 
     // ---- backups -------------------------------------------------------------------------------------------
 
-    /// <summary>Starts a backup: status running, owned by this process.</summary>
-    public BackupRecord BeginBackup(IReadOnlyList<BackupSource> sources, string? snapshotProvider = null, DateTimeOffset? startedAt = null)
+    /// <summary>The catalog id of a backup: <c>yyyyMMddTHHmmssZ-xxxxxxxx</c>, its time and the first 8 hex digits of the
+    /// tape index's backup UUID, so a catalog rebuilt from the tape gives the backup the same id.</summary>
+    public static string BackupIdFor(DateTimeOffset at, Guid backupUuid) =>
+        at.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + backupUuid.ToString("N")[..8];
+
+    /// <summary>Starts a backup: status running, owned by this process. <paramref name="id"/> defaults to a new random id
+    /// at <paramref name="startedAt"/> (see <see cref="BackupIdFor"/>).</summary>
+    public BackupRecord BeginBackup(IReadOnlyList<BackupSource> sources, string? snapshotProvider = null, DateTimeOffset? startedAt = null, string? id = null)
     {
         if (sources.Count == 0) throw new ArgumentException("a backup needs at least one source", nameof(sources));
         var started = (startedAt ?? DateTimeOffset.UtcNow).ToUniversalTime();
-        string id = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-"
+        id ??= started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-"
             + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var owner = ProcessIdentity.Current();
         InTransaction(() =>
@@ -88,8 +94,9 @@ public sealed class Catalog : IDisposable
                 ("$id", id), ("$status", (int)BackupStatus.Running), ("$started", started.UtcTicks),
                 ("$provider", snapshotProvider), ("$pid", owner.Pid), ("$start", owner.StartTicks), ("$boot", owner.BootId));
             for (int i = 0; i < sources.Count; i++)
-                Exec("INSERT INTO backup_sources (backup_id, idx, path, file_system) VALUES ($id, $i, $p, $fs)",
-                    ("$id", id), ("$i", i), ("$p", sources[i].Path), ("$fs", sources[i].FileSystem));
+                Exec("INSERT INTO backup_sources (backup_id, idx, path, file_system, file_set) VALUES ($id, $i, $p, $fs, $set)",
+                    ("$id", id), ("$i", i), ("$p", sources[i].Path), ("$fs", sources[i].FileSystem),
+                    ("$set", sources[i].FileSet is { } set ? CatalogBlob.EncodeStrings(set) : null));
         });
         return GetBackup(id)!;
     }
@@ -136,6 +143,31 @@ public sealed class Catalog : IDisposable
     public BackupRecord? GetBackup(string backupId) =>
         QueryBackups("WHERE id = $id", ("$id", backupId)).FirstOrDefault();
 
+    /// <summary>The backup a user named: its full id, a unique prefix of it, or <c>latest</c> (the newest good backup).</summary>
+    /// <exception cref="UserFacingException">No backup, or several, answer to <paramref name="name"/>.</exception>
+    public BackupRecord FindBackup(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (name == "latest")
+            return QueryBackups("WHERE status = $s", ("$s", (int)BackupStatus.Good)).LastOrDefault()
+                ?? throw new UserFacingException($"catalog {Path} holds no good backup", 2);
+        if (GetBackup(name) is { } exact) return exact;
+        var ids = new List<string>();
+        using (var cmd = Command("SELECT id FROM backups WHERE id >= $lo AND id < $hi ORDER BY id LIMIT 6", ("$lo", name), ("$hi", name + "\uffff")))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) ids.Add(r.GetString(0));
+        return ids.Count switch
+        {
+            1 => GetBackup(ids[0])!,
+            0 => throw new UserFacingException($"no backup {name} in catalog {Path} (see 'offhost backups')", 2),
+            _ => throw new UserFacingException($"'{name}' names several backups ({string.Join(", ", ids.Take(5))}{(ids.Count > 5 ? ", …" : "")}); give more of the id", 2),
+        };
+    }
+
+    /// <summary>Records that a backup was read back and checked (any status but running).</summary>
+    public void RecordVerification(string backupId, DateTimeOffset at, bool ok) =>
+        Exec("UPDATE backups SET verified_at = $t, verify_ok = $ok WHERE id = $id", ("$t", at.UtcTicks), ("$ok", ok ? 1 : 0), ("$id", backupId));
+
     /// <summary>All backups, oldest first.</summary>
     public IReadOnlyList<BackupRecord> ListBackups() => QueryBackups("").ToList();
 
@@ -150,15 +182,23 @@ public sealed class Catalog : IDisposable
     // ---- media ---------------------------------------------------------------------------------------------
 
     public void AddMedia(MediaRecord media) =>
-        Exec("INSERT INTO media (label, capacity_bytes, first_used_at) VALUES ($l, $c, $t)",
-            ("$l", media.Label), ("$c", media.CapacityBytes), ("$t", media.FirstUsedAt?.UtcTicks));
+        Exec("INSERT INTO media (label, capacity_bytes, first_used_at, location) VALUES ($l, $c, $t, $loc)",
+            ("$l", media.Label), ("$c", media.CapacityBytes), ("$t", media.FirstUsedAt?.UtcTicks), ("$loc", media.Location));
+
+    /// <summary>Notes where a medium is now (see <see cref="MediaRecord.Location"/>).</summary>
+    public void SetMediaLocation(string label, string location) =>
+        Exec("UPDATE media SET location = $loc WHERE label = $l", ("$loc", location), ("$l", label));
 
     public MediaRecord? GetMedia(string label)
     {
-        using var cmd = Command("SELECT label, capacity_bytes, first_used_at FROM media WHERE label = $l", ("$l", label));
+        using var cmd = Command("SELECT label, capacity_bytes, first_used_at, location FROM media WHERE label = $l", ("$l", label));
         using var r = cmd.ExecuteReader();
         if (!r.Read()) return null;
-        return new MediaRecord(r.GetString(0), r.GetInt64(1)) { FirstUsedAt = r.IsDBNull(2) ? null : FromTicks(r.GetInt64(2)) };
+        return new MediaRecord(r.GetString(0), r.GetInt64(1))
+        {
+            FirstUsedAt = r.IsDBNull(2) ? null : FromTicks(r.GetInt64(2)),
+            Location = r.IsDBNull(3) ? null : r.GetString(3),
+        };
     }
 
     /// <summary>Records a tape file; replaces an earlier record with the same number (the tape was overwritten from there).</summary>
@@ -168,6 +208,20 @@ public sealed class Catalog : IDisposable
             VALUES ($l, $n, $k, $r, $b, $id)
             """,
             ("$l", f.MediaLabel), ("$n", f.FileNumber), ("$k", (int)f.Kind), ("$r", f.Records), ("$b", f.Bytes), ("$id", f.BackupId));
+
+    /// <summary>The tape files holding a backup (archive and index), in tape order.</summary>
+    public IReadOnlyList<TapeFileRecord> TapeFilesOf(string backupId)
+    {
+        using var cmd = Command("""
+            SELECT media_label, file_number, kind, records, bytes, backup_id FROM tape_files
+            WHERE backup_id = $id ORDER BY media_label, file_number
+            """, ("$id", backupId));
+        using var r = cmd.ExecuteReader();
+        var list = new List<TapeFileRecord>();
+        while (r.Read())
+            list.Add(new TapeFileRecord(r.GetString(0), r.GetInt32(1), (TapeFileKind)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), r.GetString(5)));
+        return list;
+    }
 
     public IReadOnlyList<TapeFileRecord> ListTapeFiles(string mediaLabel)
     {
@@ -332,7 +386,7 @@ public sealed class Catalog : IDisposable
         var rows = new List<BackupRecord>();
         using (var cmd = Command($"""
             SELECT id, status, started_at, finished_at, frozen_at, snapshot_provider, bytes, files, error,
-                   owner_pid, owner_start_ticks, owner_boot_id, remapped, remap_details
+                   owner_pid, owner_start_ticks, owner_boot_id, remapped, remap_details, verified_at, verify_ok
             FROM backups {where} ORDER BY id
             """, args))
         using (var r = cmd.ExecuteReader())
@@ -353,16 +407,22 @@ public sealed class Catalog : IDisposable
                     Owner = r.IsDBNull(9) ? null : new ProcessIdentity(r.GetInt32(9), r.IsDBNull(10) ? 0 : r.GetInt64(10), r.IsDBNull(11) ? "" : r.GetString(11)),
                     Remapped = r.GetInt64(12) != 0,
                     RemapDetails = r.IsDBNull(13) ? null : r.GetString(13),
+                    VerifiedAt = r.IsDBNull(14) ? null : FromTicks(r.GetInt64(14)),
+                    VerifyOk = r.IsDBNull(15) ? null : r.GetInt64(15) != 0,
                     Sources = [],
                 });
             }
         }
         foreach (var b in rows)
         {
-            using var cmd = Command("SELECT path, file_system FROM backup_sources WHERE backup_id = $id ORDER BY idx", ("$id", b.Id));
+            using var cmd = Command("SELECT path, file_system, file_set FROM backup_sources WHERE backup_id = $id ORDER BY idx", ("$id", b.Id));
             using var r = cmd.ExecuteReader();
             var sources = new List<BackupSource>();
-            while (r.Read()) sources.Add(new BackupSource(r.GetString(0), r.GetString(1)));
+            while (r.Read())
+                sources.Add(new BackupSource(r.GetString(0), r.GetString(1))
+                {
+                    FileSet = r.IsDBNull(2) ? null : CatalogBlob.DecodeStrings((byte[])r[2], $"file set of backup {b.Id}"),
+                });
             yield return b with { Sources = sources };
         }
     }

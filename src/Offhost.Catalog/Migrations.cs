@@ -90,6 +90,13 @@ internal static class Migrations
         ALTER TABLE backups ADD COLUMN remap_details TEXT;
         CREATE INDEX backups_by_status ON backups(status);
         """,
+        // 4: where a medium was last seen, file-set sources, and the last verification of a backup.
+        """
+        ALTER TABLE media ADD COLUMN location TEXT;
+        ALTER TABLE backup_sources ADD COLUMN file_set BLOB;
+        ALTER TABLE backups ADD COLUMN verified_at INTEGER;
+        ALTER TABLE backups ADD COLUMN verify_ok INTEGER;
+        """,
     ];
 
     internal static int Latest => Steps.Length;

@@ -17,6 +17,11 @@ internal static class CliRunner
             await Console.Error.WriteLineAsync("offhost: cancelled");
             return ExitCodes.Cancelled;
         }
+        catch (Agent.FrozenImages.QuiesceTimeoutException e)
+        {
+            await Console.Error.WriteLineAsync($"offhost: quiesce timed out: {e.Message}; nothing was backed up");
+            return ExitCodes.QuiesceTimeout;
+        }
         catch (UserFacingException e)
         {
             await Console.Error.WriteLineAsync($"offhost: {e.Message}");

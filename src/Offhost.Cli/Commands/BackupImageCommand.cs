@@ -32,7 +32,7 @@ internal static class BackupImageCommand
 
     /// <summary>A tape record size: a multiple of 512 from 512 bytes to 8 MiB (SIMH records reach 16 MiB; tape drives
     /// and tgt take less).</summary>
-    static int RecordBytes(string text)
+    internal static int RecordBytes(string text)
     {
         long bytes = TapeCommand.ParseSizeBytes(text, "--record-size");
         if (bytes % 512 != 0 || bytes > 8 << 20)

@@ -8,6 +8,11 @@ internal static class CommandTable
     public static IEnumerable<Command> All()
     {
         yield return MapCommand.Create();
+        yield return BackupCommand.Create();
+        yield return BackupsCommand.Create();
+        yield return FilesCommand.Create();
+        yield return RestoreCommand.Create();
+        yield return VerifyCommand.Create();
         yield return TapeCommand.Create();
         yield return BackupImageCommand.Create();
         yield return RestoreImageCommand.Create();

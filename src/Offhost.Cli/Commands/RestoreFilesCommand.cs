@@ -31,6 +31,12 @@ internal static class RestoreFilesCommand
         var request = new FileRestoreRequest(tape.Device, archiveFile, target) { Patterns = patterns };
         var result = await ProgressDisplay.RunAsync("Restoring files", ProgressDisplay.Enabled(json), bytes: true, counter =>
             FileRestoreJob.RunAsync(request, counter.Add, ct));
+        return Report(result, target, json);
+    }
+
+    /// <summary>Prints what a file restore did and returns its exit code.</summary>
+    internal static int Report(FileRestoreResult result, string target, bool json)
+    {
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new

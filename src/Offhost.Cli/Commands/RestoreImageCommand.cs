@@ -43,6 +43,13 @@ internal static class RestoreImageCommand
             f.SetLength(Units.ParseBytes(create));
         }
         await using var tape = await Devices.OpenTapeAsync(tapePath, writable: false, ct);
+        return await RestoreVolumeAsync(tape, archiveFile, targetPath, volumeIndex, keepOffsets, paths, json, ct);
+    }
+
+    /// <summary>Restores a volume (or files in place) of archive <paramref name="archiveFile"/> onto a target device.</summary>
+    internal static async Task<int> RestoreVolumeAsync(OpenedTape tape, long archiveFile, string targetPath, int volumeIndex, bool keepOffsets,
+        string[]? paths, bool json, CancellationToken ct)
+    {
         await using var target = await Devices.OpenBlockAsync(targetPath, writable: true, ct);
         var request = new VolumeRestoreRequest(tape.Device, tape.Naa, archiveFile, target.Device, target.Naa)
         {

@@ -24,18 +24,24 @@ internal static class VerifyImageCommand
         await using var tape = await Devices.OpenTapeAsync(tapePath, writable: false, ct);
         var result = await ProgressDisplay.RunAsync("Verifying", ProgressDisplay.Enabled(json), bytes: true, counter =>
             VerifyJob.RunAsync(tape.Device, archiveFile, counter.Add, ct));
+        return Report(result, json);
+    }
+
+    /// <summary>Prints a verification's outcome and returns its exit code.</summary>
+    internal static int Report(VerifyResult result, bool json, string? catalogId = null)
+    {
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                backup_id = result.BackupId, ok = result.Ok, members = result.Members, streams_checked = result.StreamsChecked,
+                backup_id = catalogId ?? result.BackupId.ToString(), ok = result.Ok, members = result.Members, streams_checked = result.StreamsChecked,
                 data_bytes_checked = result.DataBytesChecked, archive_bytes = result.ArchiveBytes, end_of_archive = result.EndOfArchive,
                 problems = result.Problems.Select(p => p.ToString()),
             }));
         }
         else
         {
-            Console.WriteLine($"Backup {result.BackupId}: {result.Members:N0} members, {result.StreamsChecked:N0} streams, {Units.Bytes(result.DataBytesChecked)} checked: {(result.Ok ? "OK" : $"{result.Problems.Count} PROBLEM(S)")}");
+            Console.WriteLine($"Backup {catalogId ?? result.BackupId.ToString()}: {result.Members:N0} members, {result.StreamsChecked:N0} streams, {Units.Bytes(result.DataBytesChecked)} checked: {(result.Ok ? "OK" : $"{result.Problems.Count} PROBLEM(S)")}");
             foreach (var p in result.Problems) Console.WriteLine($"  {p}");
         }
         return result.Ok ? ExitCodes.Success : ExitCodes.VerifyFailed;

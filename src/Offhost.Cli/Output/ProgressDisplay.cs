@@ -14,6 +14,10 @@ public sealed class ProgressCounter
     /// <summary>Total work when known, else 0.</summary>
     public long Total { get => Interlocked.Read(ref total); set => Interlocked.Exchange(ref total, value); }
 
+    /// <summary>What the work is doing now ("Freezing /mnt/data", "Copying"); shown instead of the description when set.</summary>
+    public string? Phase { get => Volatile.Read(ref phase); set => Volatile.Write(ref phase, value); }
+    string? phase;
+
     public void Add(long amount) => Interlocked.Add(ref done, amount);
     public void Set(long value) => Interlocked.Exchange(ref done, value);
 }
@@ -58,6 +62,7 @@ public static class ProgressDisplay
     static void Update(ProgressTask task, ProgressCounter counter, string description, bool bytes)
     {
         long total = counter.Total, done = counter.Done;
+        if (counter.Phase is { } phase) description = Markup.Escape(phase);
         task.IsIndeterminate = total <= 0;
         task.MaxValue = Math.Max(1, total > 0 ? total : done);
         task.Value = Math.Min(done, task.MaxValue);

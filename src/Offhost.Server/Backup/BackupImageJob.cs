@@ -12,24 +12,70 @@ using Offhost.Server.Planning;
 
 namespace Offhost.Server.Backup;
 
-/// <summary>What to back up and where to.</summary>
+/// <summary>One source of a backup: a frozen image (volume, whole disk or LUN) as the backup host reaches it.</summary>
 /// <param name="Source">The block source the storage map is read from (the frozen image).</param>
-/// <param name="SourceDevice">The same device opened read-only for the copy manager.</param>
-/// <param name="SourceNaa">Its NAA designator.</param>
+/// <param name="Device">The same device opened read-only for the copy manager.</param>
+/// <param name="Naa">Its NAA designator.</param>
+public sealed record BackupImageSource(IBlockSource Source, IBlockDevice Device, byte[] Naa)
+{
+    /// <summary>Back up only partition N (1-based) of a whole-disk source; null for every file system on it.</summary>
+    public int? Partition { get; init; }
+
+    /// <summary>The source as the user named it (catalog and tape index).</summary>
+    public string Description { get; init; } = "";
+
+    /// <summary>Mappers that replace mapping <see cref="Source"/> here, e.g. a storage map received from an agent; null maps
+    /// the source's own on-disk structures.</summary>
+    public IReadOnlyList<IVolumeMapper>? Mappers { get; init; }
+
+    /// <summary>Only these files (and the directories above them); null backs up every file and the whole volume.</summary>
+    public FileSet? Files { get; init; }
+}
+
+/// <summary>What to back up and where to.</summary>
+/// <param name="Sources">The sources, in order; their volumes are numbered 1… across all of them.</param>
 /// <param name="Tape">The stream device, positioned where the backup's first tape file goes (end of data).</param>
 /// <param name="TapeNaa">Its NAA designator.</param>
-public sealed record BackupImageRequest(IBlockSource Source, IBlockDevice SourceDevice, byte[] SourceNaa, IStreamDevice Tape, byte[] TapeNaa)
+public sealed record BackupImageRequest(IReadOnlyList<BackupImageSource> Sources, IStreamDevice Tape, byte[] TapeNaa)
 {
-    public int? Partition { get; init; }
+    public BackupImageRequest(IBlockSource source, IBlockDevice sourceDevice, byte[] sourceNaa, IStreamDevice tape, byte[] tapeNaa)
+        : this([new BackupImageSource(source, sourceDevice, sourceNaa)], tape, tapeNaa) { }
+
     public int RecordBytes { get; init; } = 256 * 1024;
     public Guid BackupId { get; init; } = Guid.NewGuid();
-    public string SourceDescription { get; init; } = "";
     public MapTime FrozenAt { get; init; } = MapTime.FromDateTimeOffset(DateTimeOffset.UtcNow);
+
+    /// <summary>Fires when the copy must stop because the frozen image no longer holds (a freeze bound passed);
+    /// the job then fails instead of copying blocks that may be changing.</summary>
+    public CancellationToken ImageExpired { get; init; }
+
+    /// <summary>Partition of the single source (shorthand for <see cref="BackupImageSource.Partition"/>).</summary>
+    public int? Partition
+    {
+        get => Sources.Count == 1 ? Sources[0].Partition : null;
+        init => Sources = [.. Sources.Select(s => s with { Partition = value })];
+    }
+
+    /// <summary>Description of the backup's sources, joined (tape index header).</summary>
+    public string SourceDescription
+    {
+        get => field ?? string.Join(", ", Sources.Select(s => s.Description).Where(d => d.Length > 0));
+        init;
+    }
 }
 
 /// <summary>The outcome of a backup image: where it is on the tape and what it holds.</summary>
+/// <param name="Index">The tape index written after the archive (every member, stream offset and checksum).</param>
+/// <param name="Maps">Each volume's storage map member as stored in the archive (gzip JSON Lines, see
+/// <see cref="Restore.StoredMap.Decode"/>), with the source it came from (0-based).</param>
 public sealed record BackupImageResult(Guid BackupId, long ArchiveFileNumber, long IndexFileNumber, long ArchiveBytes, long Files,
-    long BytesFromDevice, long InlineBytes, int ParameterLists, IReadOnlyList<MapEntry> Unmappable, IReadOnlyList<VolumeInfo> Volumes);
+    long BytesFromDevice, long InlineBytes, int ParameterLists, IReadOnlyList<MapEntry> Unmappable, IReadOnlyList<VolumeInfo> Volumes)
+{
+    public TapeIndex? Index { get; init; }
+    public IReadOnlyList<(byte[] Gz, int SourceIndex)> Maps { get; init; } = [];
+    public long IndexBytes { get; init; }
+    public int RecordBytes { get; init; }
+}
 
 /// <summary>
 /// Backs up every file system of a source to one tape: tape file N is the pax archive, N+1 its index
@@ -52,27 +98,38 @@ public static class BackupImageJob
 
     public static async Task<BackupImageResult> RunAsync(BackupImageRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
     {
-        var mappers = VolumeOpener.Open(request.Source, request.Partition);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Sources.Count == 0) throw new ArgumentException("a backup needs at least one source", nameof(request));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, request.ImageExpired);
+        var ct = linked.Token;
+        var volumes = request.Sources
+            .SelectMany((s, i) => (s.Mappers ?? VolumeOpener.Open(s.Source, s.Partition)).Select(m => (Mapper: m, Source: s, SourceIndex: i)))
+            .ToList();
         var tap = new ChecksumTap(request.Tape);
         var registry = new DeviceRegistry();
-        registry.Register(Requester, request.SourceNaa, request.SourceDevice);
+        foreach (var s in request.Sources.DistinctBy(s => Convert.ToHexString(s.Naa)))
+            registry.Register(Requester, s.Naa, s.Device);
         registry.Register(Requester, request.TapeNaa, tap);
         var manager = new CopyManager(registry, Requester, CopyManagerForImages);
-        var builder = new ParameterListBuilder(
-            new CopyTargets(request.SourceNaa, request.SourceDevice.BlockSizeBytes, request.TapeNaa, request.RecordBytes),
-            manager.OperatingParameters);
 
         long archiveFile = request.Tape.Position.FileNumber;
         var indexEntries = new List<TapeIndexEntry>();
         var unmappable = new List<MapEntry>();
+        var storedMaps = new List<(byte[], int)>();
         long files = 0, deviceBytes = 0, inlineBytes = 0, archiveBytes = 0;
         int lists = 0;
         long archiveOffset = 0;
 
-        foreach (var (mapper, volumeIndex) in mappers.Select((m, i) => (m, i + 1)))
+        for (int v = 0; v < volumes.Count; v++)
         {
-            string prefix = mappers.Count > 1 ? $"vol{volumeIndex}/" : "";
-            var planner = new ArchivePlanner(mapper.Volume, request.Source, new ArchivePlanOptions { PathPrefix = prefix });
+            var (mapper, source, sourceIndex) = volumes[v];
+            int volumeIndex = v + 1;
+            bool last = volumeIndex == volumes.Count;
+            string prefix = volumes.Count > 1 ? $"vol{volumeIndex}/" : "";
+            var builder = new ParameterListBuilder(
+                new CopyTargets(source.Naa, source.Device.BlockSizeBytes, request.TapeNaa, request.RecordBytes),
+                manager.OperatingParameters);
+            var planner = new ArchivePlanner(mapper.Volume, source.Source, new ArchivePlanOptions { PathPrefix = prefix });
             var mapJson = new MemoryStream();
             var gzip = new GZipStream(mapJson, CompressionLevel.Fastest, leaveOpen: true);
             var jsonWriter = new Utf8JsonWriter(gzip, new JsonWriterOptions { SkipValidation = true });
@@ -81,31 +138,37 @@ public static class BackupImageJob
 
             IEnumerable<CopyOp> Ops()
             {
-                foreach (var member in planner.Plan(Observe(mapper.Entries(cancellationToken)), cancellationToken))
+                var entries = source.Files is { } fileSet ? fileSet.Select(mapper.Entries(ct)) : mapper.Entries(ct);
+                foreach (var member in planner.Plan(Observe(entries), ct))
                 {
                     var entry = Register(member, archiveOffset);
                     if (entry is not null) indexEntries.Add(entry);
                     if (member.Pax.Kind == PaxEntryKind.File) files++;
                     foreach (var op in member.Ops) yield return Count(op);
                 }
-                var allocated = AllocatedRanges(mapper, cancellationToken);
-                if (allocated is not null)
+                if (source.Files is null)
                 {
-                    AllocationRecord.Write(jsonWriter, allocated);
-                    EndLine(jsonWriter, gzip);
+                    // A whole volume: what no file member holds travels in the remainder, so the tape alone restores the volume.
+                    var allocated = AllocatedRanges(mapper, ct);
+                    if (allocated is not null)
+                    {
+                        AllocationRecord.Write(jsonWriter, allocated);
+                        EndLine(jsonWriter, gzip);
+                    }
+                    var remainder = planner.PlanVolumeRemainder($".offhost/volume-{volumeIndex}.remainder", request.FrozenAt, allocated);
+                    indexEntries.Add(Register(remainder, archiveOffset)!);
+                    foreach (var op in remainder.Ops) yield return Count(op);
                 }
-                var remainder = planner.PlanVolumeRemainder($".offhost/volume-{volumeIndex}.remainder", request.FrozenAt, allocated);
-                indexEntries.Add(Register(remainder, archiveOffset)!);
-                foreach (var op in remainder.Ops) yield return Count(op);
 
                 jsonWriter.Flush();
                 gzip.Dispose();
                 var mapMember = planner.PlanInlineFile($".offhost/volume-{volumeIndex}.map.jsonl.gz", mapJson.ToArray(), request.FrozenAt);
                 indexEntries.Add(Register(mapMember, archiveOffset)!);
                 foreach (var op in mapMember.Ops) yield return Count(op);
-                if (volumeIndex == mappers.Count) yield return Count(planner.EndOfArchive());
+                if (last) yield return Count(planner.EndOfArchive());
             }
 
+            // The stored map holds what the archive holds: for a file set, only the selected entries.
             IEnumerable<MapEntry> Observe(IEnumerable<MapEntry> entries)
             {
                 foreach (var e in entries)
@@ -125,11 +188,11 @@ public static class BackupImageJob
 
             foreach (var list in builder.Build(Ops()))
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                ct.ThrowIfCancellationRequested();
                 CopyOutcome outcome;
                 try
                 {
-                    outcome = await manager.ExecuteAsync(list, cancellationToken);
+                    outcome = await manager.ExecuteAsync(list, ct);
                 }
                 catch (CopyAbortedException e) when (e.EndOfMedium)
                 {
@@ -137,25 +200,39 @@ public static class BackupImageJob
                         $"the tape is full: {archiveBytes + e.TransferredBytes} bytes of the archive were written to tape file {archiveFile} before the end of medium; " +
                         $"no index was written, so the tape holds no complete backup {request.BackupId}. Use a larger or another tape. ({e.Message})");
                 }
+                catch (OperationCanceledException) when (request.ImageExpired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new UserFacingException(
+                        "the frozen image expired before the copy finished (the file system was thawed at the freeze bound), so the blocks may have changed; " +
+                        "no index was written. Use a snapshot provider (reflink) or a longer --max-freeze.");
+                }
                 lists++;
                 archiveBytes += outcome.TransferredBytes;
                 progressBytes?.Invoke(outcome.TransferredBytes);
             }
             archiveOffset += planner.ArchiveOffsetBytes;
+            storedMaps.Add((mapJson.ToArray(), sourceIndex));
         }
 
         if (!tap.AllComplete) throw new InvalidOperationException("the archive ended before every planned stream was written");
-        await request.Tape.WriteFilemarksAsync(1, cancellationToken);
+        await request.Tape.WriteFilemarksAsync(1, ct);
 
         long indexFile = request.Tape.Position.FileNumber;
-        var index = TapeIndexEncoder.Encode(new TapeIndexHeader(request.BackupId, request.SourceDescription, request.FrozenAt, archiveFile), indexEntries);
+        var header = new TapeIndexHeader(request.BackupId, request.SourceDescription, request.FrozenAt, archiveFile);
+        var index = TapeIndexEncoder.Encode(header, indexEntries);
         for (int at = 0; at < index.Length; at += request.RecordBytes)
-            await request.Tape.WriteRecordAsync(index.AsMemory(at, Math.Min(request.RecordBytes, index.Length - at)), cancellationToken);
-        await request.Tape.WriteFilemarksAsync(1, cancellationToken);
-        await request.Tape.FlushAsync(cancellationToken);
+            await request.Tape.WriteRecordAsync(index.AsMemory(at, Math.Min(request.RecordBytes, index.Length - at)), ct);
+        await request.Tape.WriteFilemarksAsync(1, ct);
+        await request.Tape.FlushAsync(ct);
 
         return new BackupImageResult(request.BackupId, archiveFile, indexFile, archiveBytes, files, deviceBytes, inlineBytes, lists,
-            unmappable, mappers.Select(m => m.Volume).ToList());
+            unmappable, volumes.Select(m => m.Mapper.Volume).ToList())
+        {
+            Index = new TapeIndex(header, indexEntries),
+            Maps = storedMaps,
+            IndexBytes = index.Length,
+            RecordBytes = request.RecordBytes,
+        };
 
         TapeIndexEntry? Register(PlannedMember member, long volumeArchiveOffset)
         {

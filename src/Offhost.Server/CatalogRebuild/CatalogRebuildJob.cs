@@ -5,6 +5,7 @@ using Offhost.Formats.Tape.Index;
 using Offhost.Formats.Tape.Label;
 using Offhost.Formats.Tape.Pax;
 using Offhost.Io.Tape;
+using Offhost.Server.Backup;
 using Offhost.Server.Restore;
 
 using Offhost.Server.Media;
@@ -78,27 +79,22 @@ public static class CatalogRebuildJob
         TapeIndex index, List<Restore.StoredMap> maps, ref long fileCount)
     {
         var created = index.Header.Created.ToDateTimeOffset();
-        var sources = maps.Select(m => new BackupSource(index.Header.SourceDescription, m.Volume.FileSystem)).ToList();
+        var sources = maps.Select((m, i) => new BackupSource(index.Header.SourceDescription, m.Volume.FileSystem)
+        {
+            FileSet = BackupCatalogue.HasRemainder(index, i + 1, maps.Count) ? null : [],
+        }).ToList();
         if (sources.Count == 0) sources.Add(new BackupSource(index.Header.SourceDescription, "unknown"));
-        var backup = catalog.BeginBackup(sources, startedAt: created);
+        string? id = Catalog.Catalog.BackupIdFor(created, index.Header.BackupId);
+        if (catalog.GetBackup(id) is not null) id = null;   // the same backup, catalogued from another copy of the tape
+        var backup = catalog.BeginBackup(sources, startedAt: created, id: id);
         try
         {
             catalog.SetFrozenImage(backup.Id, created, "unknown");
-            var cataloged = Build(media, archiveFile, index, maps);
-            long dataBytes = 0;
-            using (var writer = catalog.BeginFiles(backup.Id))
-            {
-                foreach (var f in cataloged)
-                {
-                    writer.Add(f);
-                    dataBytes += f.Streams.Sum(s => s.SizeBytes);
-                }
-                writer.Complete();
-            }
-            fileCount += cataloged.Count;
+            var (files, dataBytes) = BackupCatalogue.RecordFiles(catalog, backup.Id, media, archiveFile, index, maps);
+            fileCount += files;
             catalog.AddTapeFile(new TapeFileRecord(media, archiveFile, TapeFileKind.Archive, records, bytes, backup.Id));
             catalog.AddTapeFile(new TapeFileRecord(media, indexFile.Number, TapeFileKind.Index, indexFile.Records, indexFile.Bytes, backup.Id));
-            catalog.SetTotals(backup.Id, dataBytes, cataloged.Count);
+            catalog.SetTotals(backup.Id, dataBytes, files);
             catalog.MarkGood(backup.Id);
             return backup.Id;
         }
@@ -108,84 +104,6 @@ public static class CatalogRebuildJob
             throw;
         }
     }
-
-    /// <summary>The catalog files of one backup: index members folded into files (alternate data stream members become
-    /// streams, hard-link members become links), enriched with the storage map's extents and metadata.</summary>
-    static List<CatalogFile> Build(string media, int archiveFile, TapeIndex index, List<Restore.StoredMap> maps)
-    {
-        int volumes = Math.Max(1, maps.Count);
-        var mapByMember = new Dictionary<string, (MapEntry Entry, int Volume)>(StringComparer.Ordinal);
-        for (int v = 0; v < maps.Count; v++)
-            foreach (var e in maps[v].Entries)
-            {
-                mapByMember.TryAdd(CatalogRestoreIndex.MemberName(e.Path, v + 1, volumes), (e, v + 1));
-                foreach (var link in e.Links) mapByMember.TryAdd(CatalogRestoreIndex.MemberName(link, v + 1, volumes), (e, v + 1));
-            }
-
-        var files = new List<CatalogFile>();
-        var byMember = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var entry in index.Entries)
-        {
-            string member = entry.Path.TrimEnd('/');
-            if (entry.Kind == PaxEntryKind.HardLink)
-            {
-                if (entry.LinkTarget is { } t && byMember.TryGetValue(t.TrimEnd('/'), out int at))
-                {
-                    var (vol, path) = CatalogRestoreIndex.SplitMember(member, volumes);
-                    if (!files[at].Links.Contains(path)) files[at] = files[at] with { Links = [.. files[at].Links, path] };
-                }
-                continue;
-            }
-            var data = entry.Streams.FirstOrDefault(s => s.Storage == TapeStreamStorage.MemberData && s.MemberOffsetBytes == entry.MemberOffsetBytes);
-            if (data is { Name.Length: > 0 } && member.EndsWith(":" + data.Name, StringComparison.Ordinal)
-                && byMember.TryGetValue(member[..^(data.Name.Length + 1)], out int owner))
-            {
-                files[owner] = files[owner] with { Streams = Merge(files[owner].Streams, Stream(media, archiveFile, data)) };
-                continue;
-            }
-
-            var (volume, mapPath) = CatalogRestoreIndex.SplitMember(member, volumes);
-            CatalogFile file;
-            if (mapByMember.TryGetValue(member, out var mapped))
-                file = CatalogFile.FromMapEntry(mapped.Entry with { Links = [] }, mapped.Volume) with { Path = mapPath };
-            else
-            {
-                file = new CatalogFile(entry.Kind switch
-                {
-                    PaxEntryKind.Directory => CatalogFileKind.Directory,
-                    PaxEntryKind.Symlink => CatalogFileKind.Symlink,
-                    _ => CatalogFileKind.File,
-                }, mapPath)
-                {
-                    VolumeIndex = volume,
-                    SizeBytes = entry.SizeBytes,
-                    Mode = entry.Mode,
-                    Uid = entry.Uid,
-                    Gid = entry.Gid,
-                    Modified = entry.Modified,
-                    Target = entry.LinkTarget,
-                };
-            }
-            var streams = new List<CatalogStream>();
-            foreach (var s in entry.Streams)
-            {
-                var extents = file.Streams.FirstOrDefault(x => x.Name == s.Name)?.Extents ?? [];
-                streams.Add(Stream(media, archiveFile, s) with { Extents = extents });
-            }
-            byMember[member] = files.Count;
-            files.Add(file with { Streams = streams });
-        }
-        return files;
-    }
-
-    static CatalogStream Stream(string media, int archiveFile, TapeIndexStream s) => new(s.Name, s.SizeBytes)
-    {
-        Location = new TapeLocation(media, archiveFile, s.MemberOffsetBytes, s.DataOffsetBytes),
-        XxHash64 = s.XxHash64,
-    };
-
-    static IReadOnlyList<CatalogStream> Merge(IReadOnlyList<CatalogStream> streams, CatalogStream added) =>
-        [.. streams.Where(s => s.Name != added.Name), added];
 
     static async Task<bool> IsIndexAsync(IStreamDevice tape, int fileNumber, CancellationToken ct)
     {

@@ -19,7 +19,26 @@ public sealed record VolumeRestoreRequest(IStreamDevice Tape, byte[] TapeNaa, lo
 }
 
 /// <summary>A storage map as stored in a backup: the volume, its entries and, when recorded, its allocated ranges.</summary>
-public sealed record StoredMap(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries, IReadOnlyList<(long StartBytes, long LengthBytes)>? Allocated);
+public sealed record StoredMap(VolumeInfo Volume, IReadOnlyList<MapEntry> Entries, IReadOnlyList<(long StartBytes, long LengthBytes)>? Allocated)
+{
+    /// <summary>Decodes a stored map member (gzip-compressed JSON Lines: the volume record, entries, the allocation record).</summary>
+    /// <param name="name">The member, for messages.</param>
+    public static StoredMap Decode(byte[] gz, string name)
+    {
+        using var reader = new StreamReader(new GZipStream(new MemoryStream(gz), CompressionMode.Decompress));
+        var first = reader.ReadLine() ?? throw new InvalidDataException($"{name}: empty storage map");
+        var volume = StorageMapJson.ReadVolume(System.Text.Encoding.UTF8.GetBytes(first));
+        var entries = new List<MapEntry>();
+        List<(long, long)>? allocated = null;
+        while (reader.ReadLine() is string line)
+        {
+            if (line.Length == 0) continue;
+            if (Backup.AllocationRecord.TryRead(line) is { } ranges) allocated = ranges;
+            else entries.Add(StorageMapJson.ReadEntry(System.Text.Encoding.UTF8.GetBytes(line)));
+        }
+        return new StoredMap(volume, entries, allocated);
+    }
+}
 
 public sealed record VolumeRestoreResult(VolumeInfo Volume, long BytesWritten, int Pieces, int ParameterLists);
 
@@ -41,6 +60,9 @@ public static class VolumeRestoreJob
         if (request.VolumeIndex < 1 || request.VolumeIndex > maps.Count)
             throw new Core.Errors.UserFacingException($"the backup holds {maps.Count} volume(s); there is no volume {request.VolumeIndex}", 2);
 
+        if (!Backup.BackupCatalogue.HasRemainder(index, request.VolumeIndex, maps.Count))
+            throw new Core.Errors.UserFacingException(
+                $"volume {request.VolumeIndex} of this backup holds a file set, not the whole volume (no .offhost/volume-{request.VolumeIndex}.remainder member); restore its files to a directory instead", 2);
         var plans = VolumeRestorePlanner.Plan(maps, index, index.Header.Created);
         var (volume, allPieces) = plans[request.VolumeIndex - 1];
         var pieces = request.Paths is null ? allPieces : PiecesOf(request.Paths, maps[request.VolumeIndex - 1], index, plans, request.VolumeIndex);
@@ -139,18 +161,7 @@ public static class VolumeRestoreJob
             var gz = await TapeFileReader.ReadRangeAsync(tape, archiveFile, stream.DataOffsetBytes, stream.SizeBytes, cancellationToken);
             if (XxHash64.HashToUInt64(gz) != stream.XxHash64)
                 throw new InvalidDataException($"{m.Path}: checksum does not match the tape index; the archive is damaged");
-            using var reader = new StreamReader(new GZipStream(new MemoryStream(gz), CompressionMode.Decompress));
-            var first = await reader.ReadLineAsync(cancellationToken) ?? throw new InvalidDataException($"{m.Path}: empty");
-            var volume = StorageMapJson.ReadVolume(System.Text.Encoding.UTF8.GetBytes(first));
-            var entries = new List<MapEntry>();
-            List<(long, long)>? allocated = null;
-            while (await reader.ReadLineAsync(cancellationToken) is string line)
-            {
-                if (line.Length == 0) continue;
-                if (Backup.AllocationRecord.TryRead(line) is { } ranges) allocated = ranges;
-                else entries.Add(StorageMapJson.ReadEntry(System.Text.Encoding.UTF8.GetBytes(line)));
-            }
-            result.Add(new StoredMap(volume, entries, allocated));
+            result.Add(StoredMap.Decode(gz, m.Path));
         }
         return result;
     }

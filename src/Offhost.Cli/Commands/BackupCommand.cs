@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Text.Json;
+using Offhost.Agent.FrozenImages;
+using Offhost.Cli.Output;
+using Offhost.Core.Devices;
+using Offhost.Core.Errors;
+using Offhost.Server.Backup;
+
+namespace Offhost.Cli.Commands;
+
+/// <summary><c>offhost backup SOURCE... --tape TAPE</c>: frozen image (quiesce, freeze, snapshot), storage map, EXTENDED
+/// COPY to tape, catalog; prints the backup id.</summary>
+internal static class BackupCommand
+{
+    public static Command Create()
+    {
+        var sources = new Argument<string[]>("SOURCE") { Description = "Volume images, block devices, iscsi:// LUNs or mounted directories; one backup holds them all", Arity = ArgumentArity.OneOrMore };
+        var tape = new Option<string>("--tape") { Description = "SIMH .tap virtual tape or iscsi:// tape, labelled with 'offhost tape new'", Required = true };
+        var catalog = CommonOptions.Catalog();
+        var files = new Option<string[]>("--files") { Description = "Back up only these paths or patterns of the volume (a directory brings its tree)", AllowMultipleArgumentsPerToken = true };
+        var partition = new Option<int?>("--partition") { Description = "Back up only partition N (1-based) of a whole-disk source" };
+        var quiesce = new Option<string>("--quiesce") { Description = "Write-inactivity window to wait for before the snapshot (0 = none)", DefaultValueFactory = _ => "3s" };
+        var quiesceTimeout = new Option<string>("--quiesce-timeout") { Description = "Give up when no such window came within this time", DefaultValueFactory = _ => "80s" };
+        var snapshot = new Option<string>("--snapshot") { Description = "auto, reflink, freeze or none (docs/frozen-image.md)", DefaultValueFactory = _ => "auto" };
+        snapshot.AcceptOnlyFromAmong("auto", "reflink", "freeze", "none");
+        var maxFreeze = new Option<string>("--max-freeze") { Description = "Longest a file system stays frozen (provider freeze); the backup fails if the copy takes longer", DefaultValueFactory = _ => "10m" };
+        var snapshotDir = new Option<string?>("--snapshot-dir") { Description = "Where reflink clones go (same file system as the image; default: beside it)" };
+        var recordSize = new Option<string>("--record-size") { Description = "Tape record size", DefaultValueFactory = _ => "256K" };
+        var json = CommonOptions.Json();
+        var command = new Command("backup", "Back up volumes or file sets from a frozen image to tape, and record them in the catalog")
+        {
+            sources, tape, catalog, files, partition, quiesce, quiesceTimeout, snapshot, maxFreeze, snapshotDir, recordSize, json,
+        };
+        command.SetAction((r, ct) =>
+        {
+            var options = new FrozenImageOptions
+            {
+                Provider = Enum.Parse<SnapshotProvider>(r.GetValue(snapshot)!, ignoreCase: true),
+                Quiesce = new QuiesceOptions
+                {
+                    InactivityWindow = Duration(r.GetValue(quiesce)!, "--quiesce"),
+                    Timeout = Duration(r.GetValue(quiesceTimeout)!, "--quiesce-timeout"),
+                },
+                MaxFreeze = Duration(r.GetValue(maxFreeze)!, "--max-freeze"),
+                SnapshotDirectory = r.GetValue(snapshotDir),
+            };
+            if (options.MaxFreeze <= TimeSpan.Zero || options.MaxFreeze > FrozenImageOptions.MaxFreezeLimit)
+                throw new UserFacingException($"--max-freeze must be more than 0 and at most {FrozenImageOptions.MaxFreezeLimit.TotalMinutes:0} minutes", ExitCodes.Usage);
+            if (options.Quiesce.Enabled && options.Quiesce.Timeout < options.Quiesce.InactivityWindow)
+                throw new UserFacingException("--quiesce-timeout must be at least the --quiesce window", ExitCodes.Usage);
+            var targets = r.GetValue(sources)!.Select(s => new BackupTarget(s)
+            {
+                Files = r.GetValue(files) is { Length: > 0 } f ? f : null,
+                Partition = r.GetValue(partition),
+            }).ToList();
+            return RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), new LocalFrozenSources(options),
+                BackupImageCommand.RecordBytes(r.GetValue(recordSize)!), r.GetValue(json), ct);
+        });
+        return command;
+    }
+
+    static TimeSpan Duration(string text, string option)
+    {
+        try
+        {
+            var d = Units.ParseDuration(text);
+            return d >= TimeSpan.Zero ? d : throw new FormatException();
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new UserFacingException($"{option} {text}: not a duration (e.g. 3s, 500ms, 2m)", ExitCodes.Usage);
+        }
+    }
+
+    internal static async Task<int> RunAsync(IReadOnlyList<BackupTarget> targets, string tapePath, string? catalogPath, IFrozenSourceProvider freezer,
+        int recordBytes, bool json, CancellationToken ct)
+    {
+        using var catalog = CommonOptions.OpenCatalog(catalogPath);
+        await using var tape = await Devices.OpenTapeAsync(tapePath, writable: true, ct);
+        Devices.RequireLabel(tape, tapePath);
+        await tape.Device.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
+
+        bool progress = ProgressDisplay.Enabled(json);
+        var result = await ProgressDisplay.RunAsync("Backing up", progress, bytes: true, counter =>
+        {
+            var request = new BackupJobRequest(targets, freezer, OpenAsync, tape.Device, tape.Naa, tape.Label!, CommonOptions.TapeLocation(tapePath), catalog)
+            {
+                RecordBytes = recordBytes,
+                EstimatedBytes = total => counter.Total = total,
+            };
+            return BackupJob.RunAsync(request, counter.Add, phase =>
+            {
+                counter.Phase = phase;
+                if (!progress && !json) Console.Error.WriteLine($"offhost: {phase}");
+            }, ct);
+        });
+
+        var image = result.Image;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                backup_id = result.BackupId,
+                status = "good",
+                frozen_at = result.FrozenAt,
+                snapshot = result.Provider,
+                tape = tape.Label!.VolumeId,
+                archive_file = image.ArchiveFileNumber,
+                index_file = image.IndexFileNumber,
+                files = result.Files,
+                data_bytes = result.DataBytes,
+                archive_bytes = image.ArchiveBytes,
+                bytes_from_device = image.BytesFromDevice,
+                inline_bytes = image.InlineBytes,
+                parameter_lists = image.ParameterLists,
+                volumes = image.Volumes.Select(v => new { filesystem = v.FileSystem, size_bytes = v.SizeBytes, partition_offset_bytes = v.PartitionOffsetBytes }),
+                unmappable = image.Unmappable.Select(u => new { path = u.Path, id = u.Id, error = u.Error }),
+                unmatched = result.Unmatched,
+            }));
+        }
+        else
+        {
+            Console.WriteLine(result.BackupId);
+            Console.WriteLine($"  good: {result.Files:N0} files, {Units.Bytes(result.DataBytes)} of data; frozen image at {result.FrozenAt:yyyy-MM-dd HH:mm:ss}Z ({result.Provider})");
+            Console.WriteLine($"  tape {tape.Label!.VolumeId}: file {image.ArchiveFileNumber} (archive, {Units.Bytes(image.ArchiveBytes)}), file {image.IndexFileNumber} (index); " +
+                $"{Units.Bytes(image.BytesFromDevice)} copied device → tape in {image.ParameterLists:N0} EXTENDED COPY parameter lists");
+            foreach (var u in image.Unmappable) Console.WriteLine($"  NOT backed up: {u.Path} (id {u.Id}): {u.Error}");
+            foreach (var p in result.Unmatched) Console.WriteLine($"  nothing matched --files {p}");
+        }
+        return image.Unmappable.Count > 0 || result.Unmatched.Count > 0 ? ExitCodes.Incomplete : ExitCodes.Success;
+    }
+
+    static async Task<OpenedSource> OpenAsync(string path, CancellationToken ct)
+    {
+        var opened = await Devices.OpenSourceAsync(path, ct);
+        return new OpenedSource(opened.Source, opened.Device, opened.Naa, opened);
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Offhost.Core.Errors;
+using Offhost.Iscsi.Initiator;
+
+namespace Offhost.Cli.Commands;
+
+/// <summary>Options and helpers the catalog verbs share.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Catalog() =>
+        new("--catalog") { Description = "Catalog database (default: $XDG_DATA_HOME/offhost/catalog.db, else ~/.local/share/offhost/catalog.db)" };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON" };
+
+    /// <summary>Opens the catalog and says on stderr which backups it found interrupted (their process died).</summary>
+    public static Catalog.Catalog OpenCatalog(string? path)
+    {
+        var catalog = Offhost.Catalog.Catalog.Open(path);
+        foreach (var b in catalog.Interrupted)
+            Console.Error.WriteLine($"offhost: backup {b.Id} was interrupted and is marked failed: {b.Error}");
+        return catalog;
+    }
+
+    /// <summary>Where a tape is, as the catalog keeps it: a full path, or an iscsi:// address without its secret.</summary>
+    public static string TapeLocation(string name) =>
+        Devices.IsIscsi(name) ? IscsiUri.Parse(name).ToString() : Path.GetFullPath(name);
+
+    public static Option<string?> TapeOverride() =>
+        new("--tape") { Description = "Where the backup's tape is now (default: where the catalog last saw it)" };
+
+    /// <summary>Opens the tape holding a catalogued backup, from <paramref name="tapeOverride"/> or the location the catalog
+    /// keeps, and refuses a tape whose label is not the one the catalog names.</summary>
+    public static async Task<OpenedTape> OpenBackupTapeAsync(Catalog.Catalog catalog, string mediaLabel, string? tapeOverride, CancellationToken ct)
+    {
+        string? path = tapeOverride ?? catalog.GetMedia(mediaLabel)?.Location;
+        if (path is null)
+            throw new UserFacingException($"the catalog does not know where tape {mediaLabel} is; name it with --tape", ExitCodes.Usage);
+        var tape = await Devices.OpenTapeAsync(path, writable: false, ct);
+        if (tape.Label?.VolumeId != mediaLabel)
+        {
+            await tape.DisposeAsync();
+            throw new UserFacingException($"{path} holds tape {tape.Label?.VolumeId ?? "(no Offhost label)"}, not {mediaLabel}; load tape {mediaLabel} and name it with --tape", ExitCodes.Usage);
+        }
+        if (tapeOverride is not null) catalog.SetMediaLocation(mediaLabel, TapeLocation(tapeOverride));
+        return tape;
+    }
+
+    /// <summary>A catalog path as users see and give it: "/dir/file", or "/volN/dir/file" in a backup of several volumes.</summary>
+    public static string DisplayPath(string path, int volume, int volumes) =>
+        "/" + Server.CatalogRebuild.CatalogRestoreIndex.MemberName(path, Math.Max(1, volume), volumes);
+}
