@@ -129,6 +129,17 @@ internal sealed class AgentGrpcService(AgentOptions options, ImageRegistry regis
         return new ReleaseReply { Released = released };
     }
 
+    public override async Task Watch(ImageRef request, IServerStreamWriter<WatchEvent> responseStream, ServerCallContext context)
+    {
+        var held = Held(request.ImageId);
+        await responseStream.WriteAsync(new WatchEvent { State = "held" }, context.CancellationToken).ConfigureAwait(false);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, held.Image.Expired, held.Released);
+        try { await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        if (context.CancellationToken.IsCancellationRequested) return;
+        await responseStream.WriteAsync(new WatchEvent { State = held.Released.IsCancellationRequested ? "released" : "expired" }, context.CancellationToken).ConfigureAwait(false);
+    }
+
     HeldImage Held(string id) =>
         registry.Find(id) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no frozen image {id} on this agent (released or expired)"));
 

@@ -10,6 +10,10 @@ internal sealed class HeldImage(FrozenImage image, IReadOnlyList<(VolumeInfo Vol
 {
     const int KeptStates = 8;
     readonly List<ConfigurationState> _states = [];
+    readonly CancellationTokenSource _released = new();
+
+    /// <summary>Fires when the agent released the image.</summary>
+    public CancellationToken Released => _released.Token;
 
     public FrozenImage Image { get; } = image;
     public IReadOnlyList<(VolumeInfo Volume, long DeviceSizeBytes)> Volumes { get; } = volumes;
@@ -38,7 +42,7 @@ internal sealed class HeldImage(FrozenImage image, IReadOnlyList<(VolumeInfo Vol
     public async ValueTask DisposeAsync()
     {
         await Image.ReleaseAsync().ConfigureAwait(false);
-        ScanLock.Dispose();
+        await _released.CancelAsync().ConfigureAwait(false);
     }
 }
 

@@ -27,11 +27,13 @@ internal static class BackupCommand
         var snapshotDir = new Option<string?>("--snapshot-dir") { Description = "Where reflink clones go (same file system as the image; default: beside it)" };
         var recordSize = new Option<string>("--record-size") { Description = "Tape record size", DefaultValueFactory = _ => "256K" };
         var json = CommonOptions.Json();
+        var agent = AgentClientOptions.Create();
         var command = new Command("backup", "Back up volumes or file sets from a frozen image to tape, and record them in the catalog")
         {
             sources, tape, catalog, files, partition, quiesce, quiesceTimeout, snapshot, maxFreeze, snapshotDir, recordSize, json,
         };
-        command.SetAction((r, ct) =>
+        agent.AddTo(command);
+        command.SetAction(async (r, ct) =>
         {
             var options = new FrozenImageOptions
             {
@@ -53,7 +55,9 @@ internal static class BackupCommand
                 Files = r.GetValue(files) is { Length: > 0 } f ? f : null,
                 Partition = r.GetValue(partition),
             }).ToList();
-            return RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), new LocalFrozenSources(options),
+            using var connection = agent.Connect(r);
+            IFrozenSourceProvider freezer = connection is null ? new LocalFrozenSources(options) : agent.Sources(r, connection, options);
+            return await RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), freezer,
                 BackupImageCommand.RecordBytes(r.GetValue(recordSize)!), r.GetValue(json), ct);
         });
         return command;

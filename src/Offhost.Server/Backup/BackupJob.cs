@@ -99,6 +99,11 @@ public static class BackupJob
                 catalog.AddMedia(new MediaRecord(media, request.TapeLabel.CapacityBytes) { FirstUsedAt = DateTimeOffset.UtcNow, Location = request.TapeLocation });
             else catalog.SetMediaLocation(media, request.TapeLocation);
 
+            phase?.Invoke("Checking the configuration ID");
+            foreach (var f in frozen)
+                foreach (string remap in await f.CheckBeforeCopyAsync(cancellationToken).ConfigureAwait(false))
+                    catalog.RecordRemap(backupId, $"{f.Target}: {remap}");
+
             using var expired = CancellationTokenSource.CreateLinkedTokenSource([.. frozen.Select(f => f.Expired)]);
             phase?.Invoke("Copying");
             var image = await BackupImageJob.RunAsync(new BackupImageRequest(sources, request.Tape, request.TapeNaa)
@@ -107,6 +112,10 @@ public static class BackupJob
                 BackupId = uuid,
                 FrozenAt = MapTime.FromDateTimeOffset(frozenAt),
                 ImageExpired = expired.Token,
+                BeforeIndex = async ct =>
+                {
+                    foreach (var f in frozen) await f.CheckAfterCopyAsync(ct).ConfigureAwait(false);
+                },
             }, progressBytes, cancellationToken).ConfigureAwait(false);
 
             // Data and index are on tape: let the application host go before the catalog work.

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Offhost.Core.Errors;
 using Offhost.Rpc.V1;
 
@@ -106,6 +107,10 @@ public sealed class RemoteImageSession : IAsyncDisposable
             throw new UserFacingException($"{Image.Target} on agent {_agent.Address} changed while it was copied " +
                                           $"(configuration ID {map.ConfigurationId} became {now.ConfigurationId}); the copy is not a consistent image");
     }
+
+    /// <summary>Opens the watch of the image (see agent.proto); the caller reads and disposes it.</summary>
+    public AsyncServerStreamingCall<WatchEvent> Watch(CancellationToken cancellationToken) =>
+        _agent.Client.Watch(new ImageRef { ImageId = ImageId }, cancellationToken: cancellationToken);
 
     public async Task ReleaseAsync(CancellationToken cancellationToken)
     {
