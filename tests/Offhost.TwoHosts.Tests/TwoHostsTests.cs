@@ -34,8 +34,18 @@ public class TwoHostsTests
     static string Cli(params string[] args)
     {
         var r = Tool.TryRun("dotnet", [Dll, .. args], timeout: TimeSpan.FromMinutes(10));
-        if (r.ExitCode != 0) throw new InvalidOperationException($"offhost {string.Join(' ', args)} exited {r.ExitCode}\n{r.Stderr}");
+        if (r.ExitCode != 0) throw new InvalidOperationException($"offhost {string.Join(' ', args)} exited {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
         return r.Stdout;
+    }
+
+    /// <summary>Restores a whole backup into <paramref name="to"/>. NTFS attributes and creation times have no place on the
+    /// scratch directory's file system, so "incomplete" (3) is accepted for them and for nothing else.</summary>
+    static void RestoreAll(string backupId, string to, string catalog)
+    {
+        var r = Tool.TryRun("dotnet", [Dll, "restore", backupId, "--to", to, "--catalog", catalog], timeout: TimeSpan.FromMinutes(10));
+        var notRestored = r.Stdout.Split('\n').Where(l => l.Contains("not restored", StringComparison.Ordinal)).ToList();
+        bool onlyNtfsAttributes = notRestored.All(l => l.Contains("NTFS attributes and creation times", StringComparison.Ordinal));
+        Assert.True(r.ExitCode == 0 || (r.ExitCode == 3 && onlyNtfsAttributes), $"restore exited {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
     }
 
     /// <summary>An ext4 file system mounted read-write on the app host and an offline NTFS volume, both with data.</summary>
@@ -128,9 +138,10 @@ public class TwoHostsTests
         Assert.True(dataBytes > 40L << 20, $"only {dataBytes} bytes of data backed up");
         Assert.True(networkBytes * 100 < dataBytes, $"{networkBytes} bytes crossed the application host's veth for {dataBytes} bytes of file data");
         Assert.True(networkBytes > 0);
+        TestContext.Current.TestOutputHelper?.WriteLine($"veth bytes {networkBytes} for {dataBytes} bytes of file data: {100.0 * networkBytes / dataBytes:0.000}%");
 
         // Byte for byte: restore everything and compare with both file systems.
-        Cli("restore", backupId, "--to", s["out"], "--catalog", catalog);
+        RestoreAll(backupId, s["out"], catalog);
         int ext4Files = TreeCompare.AssertSame(volumes.Ext4Mount, s["out/vol1"], new TreeCompare.Options
         {
             CompareModes = true,
@@ -208,14 +219,13 @@ public class TwoHostsTests
         Assert.Equal(BackupStatus.Good, record.Status);
         Assert.True(record.Remapped);
         string details = record.RemapDetails!;
-        Assert.Contains("1:/rewrite.bin", details, StringComparison.Ordinal);
-        Assert.Contains("1:/recreate.bin", details, StringComparison.Ordinal);
-        foreach (var untouched in new[] { "/keep.bin", "/docs/part1.bin", "/docs/deep/small.txt" })
-            Assert.DoesNotContain("1:" + untouched + ",", details + ",", StringComparison.Ordinal);
-        Assert.Contains(" 2 changed", details.Replace("changed: [", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        // Exactly the two files written (and the root directory that holds them) were remapped; nothing else.
+        int open = details.IndexOf("changed: [", StringComparison.Ordinal) + "changed: [".Length;
+        var changed = details[open..details.IndexOf(']', open)].Split(", ", StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        Assert.True(changed.SetEquals(["1:/rewrite.bin", "1:/recreate.bin", "1:/"]), details);
 
         // The restored files are the state the remap describes: the files as they are now.
-        Cli("restore", result.BackupId, "--to", s["out"], "--catalog", s["catalog.db"]);
+        RestoreAll(result.BackupId, s["out"], s["catalog.db"]);
         var now = volumes.Ntfs.Files(ntfs: true);
         foreach (var (path, bytes) in now)
             Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(s["out" + path])), $"{path} restored differently from the remapped state");
