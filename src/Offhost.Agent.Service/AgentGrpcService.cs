@@ -78,9 +78,10 @@ internal sealed class AgentGrpcService(AgentOptions options, ImageRegistry regis
         }
     }
 
-    static Rpc.V1.Volume VolumeMessage(HeldImage held, int index)
+    static Rpc.V1.Volume VolumeMessage(HeldImage held, int index) => VolumeMessage(held, index, held.Volumes[index].Volume, held.Volumes[index].DeviceSizeBytes);
+
+    static Rpc.V1.Volume VolumeMessage(HeldImage held, int index, VolumeInfo v, long deviceSize)
     {
-        var (v, deviceSize) = held.Volumes[index];
         var identity = new DeviceIdentity
         {
             FileSystem = v.FileSystem,
@@ -162,7 +163,8 @@ internal sealed class AgentGrpcService(AgentOptions options, ImageRegistry regis
                     case VolumeStart vs:
                         if (since is not null && (vs.Volume > since.VolumeDigests.Count || held.Volumes.Count < vs.Volume))
                             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"volume {vs.Volume} appeared since {since.Id}: take a new frozen image"));
-                        chunk = new MapChunk { Volume = vs.Volume, VolumeRecord = VolumeMessage(held, vs.Volume - 1) };
+                        // The record as this pass read it, so the map and the ID in its last chunk describe one state.
+                        chunk = new MapChunk { Volume = vs.Volume, VolumeRecord = VolumeMessage(held, vs.Volume - 1, vs.Mapper.Volume, vs.DeviceSizeBytes) };
                         chunkBytes = 0;
                         break;
                     case EntryItem e:
