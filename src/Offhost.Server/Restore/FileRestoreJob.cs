@@ -279,12 +279,12 @@ public static class FileRestoreJob
                 hash = null;
                 return;
             }
-            CloseOpenFile();
             string full = writingPath!;
             files++;
             dataBytes += m.SizeBytes;
             if (!good)
             {
+                CloseOpenFile();
                 string aside = full + DamagedSuffix;
                 File.Move(full, aside, overwrite: true);
                 Damaged.Add(new FileRestoreProblem(member,
@@ -292,7 +292,11 @@ public static class FileRestoreJob
                 full = aside;
             }
             restored[member] = full;
+            // Metadata goes on while the file is still open: a FUSE file system (ntfs-3g) handles the release of a written
+            // file asynchronously and stamps its modification time then, unless the times were set through the open file.
             ApplyMetadata(m, full, isSymlink: false);
+            if (handle is not null) PosixFile.SetTimes(handle, m.Accessed, m.Modified);
+            CloseOpenFile();
             hash = null;
         }
 
