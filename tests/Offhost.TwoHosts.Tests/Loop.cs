@@ -35,7 +35,7 @@ public sealed class Loop : IDisposable
     {
         string mnt = Image + ".mnt";
         Directory.CreateDirectory(mnt);
-        if (ntfs) Tool.Run("ntfs-3g", Device, mnt); else Tool.Run("mount", Device, mnt);
+        Mount(ntfs ? ["ntfs-3g", Device, mnt] : ["mount", Device, mnt]);
         try { Tool.Bash($"cd '{mnt}'\n{script}"); }
         finally { Unmount(mnt); }
     }
@@ -45,7 +45,7 @@ public sealed class Loop : IDisposable
     {
         string mnt = Image + ".ro";
         Directory.CreateDirectory(mnt);
-        if (ntfs) Tool.Run("ntfs-3g", "-o", "ro", Device, mnt); else Tool.Run("mount", "-o", "ro,noload", Device, mnt);
+        Mount(ntfs ? ["ntfs-3g", "-o", "ro", Device, mnt] : ["mount", "-o", "ro,noload", Device, mnt]);
         try
         {
             return Directory.EnumerateFiles(mnt, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
@@ -53,6 +53,18 @@ public sealed class Loop : IDisposable
                 .ToDictionary(f => "/" + Path.GetRelativePath(mnt, f), File.ReadAllBytes);
         }
         finally { Unmount(mnt); }
+    }
+
+    /// <summary>Mounts, retrying while the kernel still finishes the previous unmount of the device (EBUSY).</summary>
+    static void Mount(string[] command)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var r = Tool.TryRun(command[0], command[1..]);
+            if (r.ExitCode == 0) return;
+            if (attempt == 20) throw new InvalidOperationException($"{string.Join(' ', command)} exited {r.ExitCode}: {r.Stderr}");
+            Thread.Sleep(250);
+        }
     }
 
     static void Unmount(string mnt)
