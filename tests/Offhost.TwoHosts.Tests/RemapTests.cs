@@ -214,3 +214,51 @@ public class RemapTests
         }
     }
 }
+
+/// <summary>The snapshot's own storage is part of the configuration ID: a reflink clone that moves changes it.</summary>
+[Trait("Category", "Integration")]
+public class SnapshotStorageTests
+{
+    [Fact]
+    public async Task Reflink_clone_whose_storage_moves_changes_the_configuration_id()
+    {
+        Requires.Root();
+        Requires.Tool("mkfs.xfs");
+        Requires.Tool("mkfs.ext4");
+        Requires.Tool("openssl");
+        using var s = new Scratch("cfg-reflink");
+        await using var agent = await InProcessAgent.StartAsync(s);
+        string xfsImage = s["xfs.img"], xfsMount = s["xfs"];
+        Tool.Run("truncate", "-s", "512M", xfsImage);
+        Tool.Run("mkfs.xfs", "-q", "-m", "reflink=1", xfsImage);
+        Directory.CreateDirectory(xfsMount);
+        Tool.Run("mount", "-o", "loop", xfsImage, xfsMount);
+        try
+        {
+            string volume = Path.Combine(xfsMount, "ext4.img");
+            Tool.Run("truncate", "-s", "32M", volume);
+            Tool.Run("mkfs.ext4", "-q", "-F", "-b", "4096", volume);
+            using var c = agent.Connect();
+            await using var session = await RemoteImageSession.CreateAsync(c, new RemoteImageRequest(volume) { Provider = "reflink", SkipQuiesce = true }, CancellationToken.None);
+            Assert.Equal("reflink", session.Image.Provider);
+            var map = await session.FetchMapAsync(CancellationToken.None);
+            var now = await session.GetConfigurationIdAsync(CancellationToken.None);
+            Assert.True(now.Held);
+            Assert.Equal(map.ConfigurationId, now.ConfigurationId);
+
+            // Rewriting a block of the clone outside any file (block 0 holds no ext4 metadata) un-shares it: the clone's
+            // storage moves, its file system does not change, and the ID still changes.
+            string clone = session.Image.SnapshotPath;
+            Tool.Run("dd", "if=/dev/zero", $"of={clone}", "bs=512", "count=1", "conv=notrunc", "status=none");
+            var moved = await session.GetConfigurationIdAsync(CancellationToken.None);
+            Assert.NotEqual(map.ConfigurationId, moved.ConfigurationId);
+            var remap = Assert.Single(await session.EnsureCurrentAsync(map, CancellationToken.None));
+            Assert.Empty(remap.Changed);
+            Assert.Empty(remap.Removed);
+        }
+        finally
+        {
+            Tool.TryRun("umount", [xfsMount]);
+        }
+    }
+}
