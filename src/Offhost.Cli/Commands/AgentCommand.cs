@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
 using Offhost.Agent.FrozenImages;
 using Offhost.Agent.Service;
@@ -58,16 +57,16 @@ internal static class AgentCommand
         throw new UserFacingException($"--listen {text}: expected ADDRESS:PORT, e.g. 0.0.0.0:7443 or [::]:7443", ExitCodes.Usage);
     }
 
-    /// <summary>A duration such as <c>90s</c>, <c>10m</c>, <c>1h</c> or plain seconds, from 0 up to <paramref name="max"/>.</summary>
+    /// <summary>A duration as the other verbs take it (<c>90s</c>, <c>500ms</c>, <c>10m</c>, <c>1h</c>), from 0 up to <paramref name="max"/>.</summary>
     internal static TimeSpan ParseDuration(string text, string option, TimeSpan max)
     {
-        string t = text.Trim();
-        double factor = t.EndsWith('h') ? 3600 : t.EndsWith('m') ? 60 : 1;
-        if (t.Length > 0 && char.IsLetter(t[^1]) && t[^1] is not ('h' or 'm' or 's'))
-            throw new UserFacingException($"{option} {text}: use s, m or h", ExitCodes.Usage);
-        string number = char.IsLetter(t.Length > 0 ? t[^1] : ' ') ? t[..^1] : t;
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < 0 || double.IsNaN(v) || v * factor > max.TotalSeconds)
-            throw new UserFacingException($"{option} {text}: expected a duration from 0 to {max} (e.g. 90s, 10m)", ExitCodes.Usage);
-        return TimeSpan.FromSeconds(v * factor);
+        TimeSpan d;
+        try { d = Output.Units.ParseDuration(text); }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new UserFacingException($"{option} {text}: not a duration (e.g. 90s, 10m)", ExitCodes.Usage);
+        }
+        if (d < TimeSpan.Zero || d > max) throw new UserFacingException($"{option} {text}: must be from 0 to {max}", ExitCodes.Usage);
+        return d;
     }
 }

@@ -58,6 +58,8 @@ internal static class BackupCommand
                 Partition = r.GetValue(partition),
             }).ToList();
             using var connection = agent.Connect(r);
+            if (connection is not null && r.GetValue(partition) is not null)
+                throw new UserFacingException("--partition cannot be combined with --agent: the agent maps every file system of the source", ExitCodes.Usage);
             IFrozenSourceProvider freezer = connection is null ? new LocalFrozenSources(options) : agent.Sources(r, connection, options);
             return await RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), freezer,
                 BackupImageCommand.RecordBytes(r.GetValue(recordSize)!), r.GetValue(json), ct);
