@@ -23,7 +23,9 @@ internal sealed class AgentGrpcService(AgentOptions options, ImageRegistry regis
         if (target.Length == 0 || target[0] != '/')
             throw new RpcException(new Status(StatusCode.InvalidArgument, "target must be an absolute path on the agent host"));
         target = Path.GetFullPath(target);
-        if (options.AllowedTargets.Count > 0 && !options.AllowedTargets.Any(a => target == a || target.StartsWith(a.TrimEnd('/') + "/", StringComparison.Ordinal)))
+        // Judge --allow on what the path really is, so a symbolic link cannot lead outside the allowed sources.
+        string real = RealPath(target);
+        if (options.AllowedTargets.Count > 0 && !options.AllowedTargets.Select(RealPath).Any(a => real == a || real.StartsWith(a.TrimEnd('/') + "/", StringComparison.Ordinal)))
         {
             Log($"refused an image of {target}: not among the allowed targets");
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"{target} is not among the agent's allowed targets"));
@@ -76,6 +78,22 @@ internal sealed class AgentGrpcService(AgentOptions options, ImageRegistry regis
             await image.ReleaseAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The path with every symbolic link along it resolved (as far as it exists).</summary>
+    static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? parent = Path.GetDirectoryName(full);
+        string resolvedParent = parent is null || parent == full ? full : RealPath(parent);
+        string joined = parent is null || parent == full ? full : Path.Combine(resolvedParent, Path.GetFileName(full));
+        try
+        {
+            var info = new FileInfo(joined);
+            var target = info.Exists || Directory.Exists(joined) ? info.ResolveLinkTarget(returnFinalTarget: true) : null;
+            return target is null ? joined : RealPath(target.FullName);
+        }
+        catch (IOException) { return joined; }
     }
 
     static Rpc.V1.Volume VolumeMessage(HeldImage held, int index) => VolumeMessage(held, index, held.Volumes[index].Volume, held.Volumes[index].DeviceSizeBytes);

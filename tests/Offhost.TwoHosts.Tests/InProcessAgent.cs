@@ -24,7 +24,7 @@ public sealed class InProcessAgent : IAsyncDisposable
     public ConcurrentQueue<string> LogLines { get; }
     public Uri Address => _host.Address;
 
-    public static async Task<InProcessAgent> StartAsync(Scratch s)
+    public static async Task<InProcessAgent> StartAsync(Scratch s, IReadOnlyList<string>? allowedTargets = null)
     {
         var pki = new Pki(s, "127.0.0.1");
         var log = new ConcurrentQueue<string>();
@@ -37,6 +37,7 @@ public sealed class InProcessAgent : IAsyncDisposable
             Quiesce = QuiesceOptions.Disabled,
             MaxFreeze = TimeSpan.FromMinutes(5),
             Log = log.Enqueue,
+            AllowedTargets = allowedTargets ?? [],
         }, CancellationToken.None);
         return new InProcessAgent(host, pki, log);
     }

@@ -191,6 +191,28 @@ public class RemapTests
     }
 
     [Fact]
+    public async Task Agent_images_only_allowed_targets_and_a_symbolic_link_does_not_lead_out()
+    {
+        RequireTools();
+        using var s = new Scratch("cfg-allow");
+        string allowed = s["allowed"];
+        Directory.CreateDirectory(allowed);
+        using var inside = Loop.Ext4(s, "allowed/inside");
+        using var outside = Loop.Ext4(s, "outside");
+        File.CreateSymbolicLink(Path.Combine(allowed, "link.img"), outside.Image);
+        await using var agent = await InProcessAgent.StartAsync(s, [allowed]);
+        using var c = agent.Connect();
+        foreach (var target in new[] { outside.Image, outside.Device, Path.Combine(allowed, "link.img") })
+        {
+            var e = await Assert.ThrowsAsync<UserFacingException>(() =>
+                RemoteImageSession.CreateAsync(c, new RemoteImageRequest(target) { Provider = "none", SkipQuiesce = true }, CancellationToken.None));
+            Assert.Contains("PermissionDenied", e.Message, StringComparison.Ordinal);
+        }
+        await using var ok = await RemoteImageSession.CreateAsync(c, new RemoteImageRequest(inside.Image) { Provider = "none", SkipQuiesce = true }, CancellationToken.None);
+        Assert.Equal("none", ok.Image.Provider);
+    }
+
+    [Fact]
     public async Task Device_is_found_by_identity_under_another_name_and_a_wrong_device_is_refused()
     {
         RequireTools();
