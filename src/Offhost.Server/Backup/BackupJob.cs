@@ -65,7 +65,7 @@ public static class BackupJob
         {
             foreach (var target in request.Targets)
             {
-                phase?.Invoke($"Freezing {target.Path}");
+                phase?.Invoke($"Frozen image of {target.Path} (quiesce, freeze, snapshot)");
                 frozen.Add(await request.Freezer.FreezeAsync(target.Path, cancellationToken).ConfigureAwait(false));
             }
 
