@@ -17,6 +17,7 @@ public sealed class TwoHostNetwork : IDisposable
     {
         Requires.Root();
         Requires.Tool("ip");
+        Requires.Tool("nsenter");
         string id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
         App = "ohapp-" + id;
         Backup = "ohbk-" + id;
@@ -54,24 +55,33 @@ public sealed class TwoHostNetwork : IDisposable
     public string AppIp { get; }
     public string BackupIp { get; }
 
-    /// <summary>Bytes sent plus received on the application host's veth, from its interface counters.</summary>
+    /// <summary>Bytes sent plus received on the application host's veth, from its interface counters
+    /// (/proc/net/dev as the namespace sees it).</summary>
     public long AppInterfaceBytes()
     {
-        string Read(string counter) => Tool.Run("ip", "netns", "exec", App, "cat", $"/sys/class/net/{AppInterface}/statistics/{counter}").Trim();
-        return long.Parse(Read("tx_bytes"), CultureInfo.InvariantCulture) + long.Parse(Read("rx_bytes"), CultureInfo.InvariantCulture);
+        foreach (var line in Tool.Run("nsenter", $"--net=/var/run/netns/{App}", "cat", "/proc/net/dev").Split('\n'))
+        {
+            var parts = line.Split(':', 2);
+            if (parts.Length != 2 || parts[0].Trim() != AppInterface) continue;
+            var f = parts[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return long.Parse(f[0], CultureInfo.InvariantCulture) + long.Parse(f[8], CultureInfo.InvariantCulture);   // rx bytes + tx bytes
+        }
+        throw new InvalidOperationException($"{AppInterface} not found in namespace {App}");
     }
 
-    /// <summary>Starts <paramref name="args"/> inside namespace <paramref name="ns"/>; output is captured.</summary>
+    /// <summary>Starts <paramref name="args"/> in network namespace <paramref name="ns"/>; output is captured. Only the
+    /// network namespace is entered (nsenter --net, unlike ip netns exec, makes no copy of the mount table), so mounts
+    /// of tests running alongside are never held by these processes.</summary>
     public static Process StartIn(string ns, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "netns", "exec", ns }.Concat(args)) psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { $"--net=/var/run/netns/{ns}" }.Concat(args)) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
     }
 
-    /// <summary>Runs to completion inside namespace <paramref name="ns"/>.</summary>
+    /// <summary>Runs to completion in network namespace <paramref name="ns"/>.</summary>
     public static Tool.Result RunIn(string ns, params string[] args) =>
-        Tool.TryRun("ip", ["netns", "exec", ns, .. args], timeout: TimeSpan.FromMinutes(10));
+        Tool.TryRun("nsenter", [$"--net=/var/run/netns/{ns}", .. args], timeout: TimeSpan.FromMinutes(10));
 
     /// <summary>Opens TCP connections from the backup host's namespace (for clients in this process).</summary>
     public async ValueTask<Stream> ConnectFromBackupAsync(SocketsHttpConnectionContext context, CancellationToken ct)
