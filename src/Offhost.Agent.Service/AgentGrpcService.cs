@@ -53,7 +53,7 @@ internal sealed class AgentGrpcService(AgentOptions options, ImageRegistry regis
             var names = DeviceNames.Of(image.SnapshotPath);
             var volumes = new List<(VolumeInfo, long)>();
             ConfigurationState state;
-            using (var source = new FileBlockSource(image.SnapshotPath))
+            using (var source = Guard(() => new FileBlockSource(image.SnapshotPath)))
                 volumes.AddRange(Guard(() => VolumeOpener.Open(source)).Select(m => (m.Volume, source.LengthBytes)));
             var held = new HeldImage(image, volumes, names);
             state = await Guard(() => ImageScan.ComputeAsync(image, context.CancellationToken)).ConfigureAwait(false);

@@ -6,7 +6,9 @@ using Offhost.Rpc.V1;
 
 namespace Offhost.Server.Remote;
 
-/// <summary>One volume of a storage map received from an agent, with the identity of the device its extents address.</summary>
+/// <summary>One volume of a storage map received from an agent, with the identity of the device its extents address.
+/// <see cref="Number"/> is 1-based; extents are in units of <see cref="VolumeInfo.BlockSizeBytes"/> from the start of the
+/// device. Not thread-safe (a remap replaces entries in place).</summary>
 public sealed class RemoteVolume(int number, VolumeInfo volume, DeviceIdentity identity)
 {
     public int Number { get; } = number;
