@@ -108,6 +108,39 @@ public class StorageMapLineWriterTests
         return Reference(e).AsSpan().SequenceEqual(Fast(e));
     }
 
+    [Property(MaxTest = 5000)]
+    public bool Time_text_matches_MapTime(long seconds, int nanoseconds, bool inRange, bool nearEpoch)
+    {
+        if (inRange) nanoseconds = (int)((uint)nanoseconds % 1_000_000_000);
+        if (nearEpoch) seconds %= 400L * 366 * 86400;
+        var t = new MapTime(seconds, nanoseconds);
+        Span<byte> want = stackalloc byte[MapTime.MaxUtf8Bytes + 10];
+        Span<byte> have = stackalloc byte[MapTime.MaxUtf8Bytes + 10];
+        if (nanoseconds < 0) return true;   // not a time any mapper produces; MapTime itself cannot print it
+        int n = t.FormatUtf8(want);
+        int m = StorageMapLineWriter.FormatTime(t, have);
+        return want[..n].SequenceEqual(have[..m]);
+    }
+
+    [Theory]
+    [InlineData(-62135596800L, 0)]
+    [InlineData(-62135596801L, 5)]
+    [InlineData(253402300799L, 999_999_999)]
+    [InlineData(253402300800L, 1)]
+    [InlineData(951782400L, 10)]       // 2000-02-29
+    [InlineData(-1L, 100)]
+    [InlineData(0L, 0)]
+    [InlineData(4107542400L, 0)]       // 2100-03-01
+    public void Time_text_matches_MapTime_at_the_edges(long seconds, int nanoseconds)
+    {
+        var t = new MapTime(seconds, nanoseconds);
+        var want = new byte[MapTime.MaxUtf8Bytes];
+        var have = new byte[MapTime.MaxUtf8Bytes];
+        int n = t.FormatUtf8(want);
+        int m = StorageMapLineWriter.FormatTime(t, have);
+        Assert.Equal(System.Text.Encoding.ASCII.GetString(want, 0, n), System.Text.Encoding.ASCII.GetString(have, 0, m));
+    }
+
     [Fact]
     public void Records_larger_than_the_buffer_are_written_whole()
     {

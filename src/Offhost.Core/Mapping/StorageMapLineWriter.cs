@@ -168,10 +168,67 @@ public sealed class StorageMapLineWriter(Stream output) : IDisposable
     {
         if (t is not MapTime v) return;
         Raw(name);
-        Ensure(MapTime.MaxUtf8Bytes + 2);
+        // An entry's four times are often the same, and neighbouring entries' too.
+        if (lastTimeLength < 0 || v != lastTime)
+        {
+            lastTimeLength = FormatTime(v, lastTimeText);
+            lastTime = v;
+        }
+        Ensure(lastTimeLength + 2);
         buffer[used++] = (byte)'"';
-        used += v.FormatUtf8(buffer.AsSpan(used, MapTime.MaxUtf8Bytes));
+        lastTimeText.AsSpan(0, lastTimeLength).CopyTo(buffer.AsSpan(used));
+        used += lastTimeLength;
         buffer[used++] = (byte)'"';
+    }
+
+    MapTime lastTime;
+    int lastTimeLength = -1;
+    readonly byte[] lastTimeText = new byte[MapTime.MaxUtf8Bytes];
+
+    /// <summary>
+    /// The text of <see cref="MapTime.FormatUtf8"/> (same clamping to years 1..9999, same trimmed fraction) with the
+    /// civil date computed once from the day number instead of once per field.
+    /// </summary>
+    public static int FormatTime(MapTime t, Span<byte> dst)
+    {
+        int ns = t.Nanoseconds;
+        if (ns < 0 || ns >= 1_000_000_000) return t.FormatUtf8(dst);
+        long seconds = Math.Clamp(t.UnixSeconds, -62135596800, 253402300799);
+        long days = Math.DivRem(seconds, 86400, out long secondOfDay);
+        if (secondOfDay < 0) { secondOfDay += 86400; days--; }
+        // Days since 1970-01-01 to year, month, day (proleptic Gregorian; H. Hinnant's civil_from_days).
+        long z = days + 719468;
+        long era = (z >= 0 ? z : z - 146096) / 146097;
+        long doe = z - era * 146097;
+        long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long mp = (5 * doy + 2) / 153;
+        int day = (int)(doy - (153 * mp + 2) / 5 + 1);
+        int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+        int year = (int)(yoe + era * 400 + (month <= 2 ? 1 : 0));
+        int sod = (int)secondOfDay;
+        Digits(dst, 0, year, 4); dst[4] = (byte)'-';
+        Digits(dst, 5, month, 2); dst[7] = (byte)'-';
+        Digits(dst, 8, day, 2); dst[10] = (byte)'T';
+        Digits(dst, 11, sod / 3600, 2); dst[13] = (byte)':';
+        Digits(dst, 14, sod / 60 % 60, 2); dst[16] = (byte)':';
+        Digits(dst, 17, sod % 60, 2);
+        int at = 19;
+        if (ns != 0)
+        {
+            dst[at++] = (byte)'.';
+            int width = 9;
+            while (ns % 10 == 0) { ns /= 10; width--; }
+            Digits(dst, at, ns, width);
+            at += width;
+        }
+        dst[at++] = (byte)'Z';
+        return at;
+    }
+
+    static void Digits(Span<byte> d, int at, int value, int count)
+    {
+        for (int i = count - 1; i >= 0; i--) { d[at + i] = (byte)('0' + value % 10); value /= 10; }
     }
 
     /// <summary>A JSON string: copied when every character is printable ASCII other than '"' and '\', else escaped by the encoder.</summary>
