@@ -11,7 +11,8 @@ namespace Offhost.Formats.Ext4;
 /// descriptor table with its reserved blocks (sparse_super, sparse_super2, meta_bg), plus every group's bitmaps and inode
 /// table that lie in it (flex_bg places them in other groups). Every group's fixed metadata is also checked to be marked
 /// in an initialised bitmap, the bitmap's checksum (metadata_csum) and free count must agree, and a descriptor must pass
-/// its own checksum; anything else raises <see cref="CorruptStructureException"/>, so that a caller keeps every block.
+/// its own checksum, and a journal that needs recovery is refused (its transactions may allocate blocks the bitmaps still
+/// show free); anything else raises <see cref="CorruptStructureException"/>, so that a caller keeps every block.
 /// Memory: about 40 bytes per group (at most <see cref="MaxGroups"/>) plus one block. Stateless, thread-safe.
 /// </summary>
 public static class Ext4AllocationMap
@@ -128,6 +129,10 @@ public static class Ext4AllocationMap
         public static Layout Read(IBlockSource volume, Ext4Superblock sb, long partitionStart)
         {
             long sbAt = partitionStart + Ext4Superblock.OffsetBytes;
+            // Blocks allocated by transactions still in the journal are free in the on-disk bitmaps until replay;
+            // a backup that skipped them would lose what the replay brings back.
+            CorruptStructure.Check((sb.Incompat & Ext4IncompatFeatures.Recover) == 0, "ext4_super_block", sbAt,
+                "the journal needs recovery (needs_recovery): the block bitmaps may be behind it");
             int bs = sb.BlockSizeBytes;
             int ratio = sb.ClusterRatio;
             uint cpg = sb.ClustersPerGroup;

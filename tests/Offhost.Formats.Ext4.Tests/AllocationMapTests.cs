@@ -128,6 +128,19 @@ public sealed class AllocationMapTests : IDisposable
     }
 
     [Fact]
+    public void A_journal_that_needs_recovery_is_refused()
+    {
+        Requires.Root();
+        string image = Ext4VolumeBuilder.Create(scratch["recover.img"], 40L << 20, "ext4", SourceTree(), "-b", "4096");
+        Ext4VolumeBuilder.Debugfs(image, "feature needs_recovery", write: true);
+        using var img = new Ext4TestImage(image);
+        var map = (IAllocationMap)img.Open();
+        var e = Assert.Throws<CorruptStructureException>(() => map.AllocatedRanges(TestContext.Current.CancellationToken).ToList());
+        Assert.Contains("needs_recovery", e.Message);
+        Assert.Contains("at byte offset 1024", e.Message);
+    }
+
+    [Fact]
     public void Arbitrary_bytes_in_bitmaps_and_descriptors_give_ranges_or_a_structure_error()
     {
         Requires.Root();
