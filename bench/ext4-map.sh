@@ -4,7 +4,7 @@
 # Builds an ext4 image of FILES files with mkfs.ext4 -d (fast), loop-mounts it read-only and, with a warm cache,
 # times a FIEMAP walk of the mounted tree (find -exec filefrag, the anchor) and `offhost map IMG` / `offhost map IMG
 # --json` under /usr/bin/time -v. Prints inodes/s, the ratio to the anchor and peak RSS.
-# Until the map verb is built (artifacts/bin/Offhost.Cli), the mapper is timed through the test host instead
+# When ./offhost cannot map (no CLI build possible), the mapper is timed through the test host instead
 # (MapThroughputProbe), whose RSS includes the test runner.
 #
 # Usage: sudo [ROUNDS=3] bench/ext4-map.sh [FILES=200000] [WORKDIR=/var/tmp/offhost-bench-ext4]
