@@ -71,8 +71,7 @@ public class BackupCommandTests
                     Ignore = SystemFiles,
                     StreamsAsFilesAboveBytes = Server.Planning.ArchivePlanOptions.DefaultAdsInHeaderLimitBytes,
                 }) > 40);
-                // Modification times written through ntfs-3g are not yet reliable (docs/restore.md); data and streams are.
-                int compared = TreeCompare.AssertSame(ntfs.MountPoint, target["out"], new TreeCompare.Options { Ignore = SystemFiles, CompareMtimes = false });
+                int compared = TreeCompare.AssertSame(ntfs.MountPoint, target["out"], new TreeCompare.Options { Ignore = SystemFiles });
                 Assert.True(compared > 40, $"only {compared} entries compared");
             }
             finally { ntfs.Unmount(); }
