@@ -28,11 +28,13 @@ internal static class BackupCommand
         var whileFrozen = new Option<string?>("--while-frozen") { Description = "Shell command to run at the snapshot point, with the file system frozen (e.g. to note application state); it must be quick, and a non-zero exit fails the backup" };
         var recordSize = new Option<string>("--record-size") { Description = "Tape record size", DefaultValueFactory = _ => "256K" };
         var json = CommonOptions.Json();
+        var agent = AgentClientOptions.Create();
         var command = new Command("backup", "Back up volumes or file sets from a frozen image to tape, and record them in the catalog")
         {
             sources, tape, catalog, files, partition, quiesce, quiesceTimeout, snapshot, maxFreeze, snapshotDir, whileFrozen, recordSize, json,
         };
-        command.SetAction((r, ct) =>
+        agent.AddTo(command);
+        command.SetAction(async (r, ct) =>
         {
             var options = new FrozenImageOptions
             {
@@ -55,7 +57,11 @@ internal static class BackupCommand
                 Files = r.GetValue(files) is { Length: > 0 } f ? f : null,
                 Partition = r.GetValue(partition),
             }).ToList();
-            return RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), new LocalFrozenSources(options),
+            using var connection = agent.Connect(r);
+            if (connection is not null && r.GetValue(partition) is not null)
+                throw new UserFacingException("--partition cannot be combined with --agent: the agent maps every file system of the source", ExitCodes.Usage);
+            IFrozenSourceProvider freezer = connection is null ? new LocalFrozenSources(options) : agent.Sources(r, connection, options);
+            return await RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), freezer,
                 BackupImageCommand.RecordBytes(r.GetValue(recordSize)!), r.GetValue(json), ct);
         });
         return command;
