@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Offhost needs, builds it, and runs the main job on an embedded default: a small sample NTFS
-# volume (mkntfs + ntfs-3g), mapped, backed up to a virtual tape through EXTENDED COPY, listed, read back by GNU tar,
-# and restored as a whole volume.
+# volume (mkntfs + ntfs-3g) is mapped, backed up to a virtual tape through EXTENDED COPY with a SQLite catalog,
+# listed, read by GNU tar, restored file by file and as a whole volume, and verified.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 source scripts/deps.sh
@@ -22,27 +22,36 @@ step "./offhost map $volume"
 step "./offhost tape new $tape --capacity 1G --label VOL001"
 ./offhost tape new "$tape" --capacity 1G --label VOL001
 
-step "./offhost backup-image $volume --tape $tape"
-./offhost backup-image "$volume" --tape "$tape"
+catalog="$work/catalog.db"
+step "./offhost backup $volume --tape $tape --catalog $catalog   (frozen image, storage map, EXTENDED COPY to tape, catalog)"
+backup_id=$(./offhost backup "$volume" --tape "$tape" --catalog "$catalog" --quiesce 0 | tee /dev/stderr | head -n 1)
 
-step "./offhost tape ls $tape"
-./offhost tape ls "$tape"
+step "./offhost backups --catalog $catalog"
+./offhost backups --catalog "$catalog"
+
+step "./offhost files $backup_id --catalog $catalog"
+./offhost files "$backup_id" --catalog "$catalog"
 
 step "./offhost tape cat $tape --file 1 | tar -tvf -   (GNU tar reads the backup)"
-./offhost tape cat "$tape" --file 1 | tar -tvf -
+./offhost tape cat "$tape" --file 1 > "$work/backup.tar"
+tar -tvf "$work/backup.tar"
 
-step "restore one file with GNU tar and compare it with the volume through ntfs-3g"
-mkdir -p "$work/extract" "$work/mnt"
-./offhost tape cat "$tape" --file 1 | tar --xattrs --xattrs-include='user.*' -xf - -C "$work/extract" photos/big.bin readme-link.txt
+step "./offhost restore $backup_id --to $work/files /photos/big.bin /readme-link.txt   (compared with the volume through ntfs-3g)"
+mkdir -p "$work/mnt"
+# Exit code 3 only says that NTFS attributes and creation times cannot go onto this directory's file system.
+./offhost restore "$backup_id" --to "$work/files" /photos/big.bin /readme-link.txt --catalog "$catalog" || [ $? -eq 3 ]
 ntfs-3g -o ro,streams_interface=xattr "$volume" "$work/mnt"
-cmp "$work/mnt/photos/big.bin" "$work/extract/photos/big.bin" && echo "photos/big.bin: identical"
-getfattr -n user.summary "$work/extract/readme-link.txt" | grep -q stream && echo "readme-link.txt (also docs/readme.txt): its alternate data stream came back as user.summary"
+cmp "$work/mnt/photos/big.bin" "$work/files/photos/big.bin" && echo "photos/big.bin: identical"
+getfattr -n user.summary "$work/files/readme-link.txt" | grep -q stream && echo "readme-link.txt: its alternate data stream came back as user.summary"
 umount "$work/mnt"
 
-step "./offhost restore-image --tape $tape --file 1 --to $work/restored.img --create 64M"
-./offhost restore-image --tape "$tape" --file 1 --to "$work/restored.img" --create 64M
+step "./offhost restore $backup_id --volume --to $work/restored.img"
+./offhost restore "$backup_id" --volume --to "$work/restored.img" --catalog "$catalog"
 ntfs-3g -o ro "$work/restored.img" "$work/mnt"
 ls -la "$work/mnt"
 umount "$work/mnt"
+
+step "./offhost verify $backup_id --catalog $catalog"
+./offhost verify "$backup_id" --catalog "$catalog"
 echo
-echo "Done. The sample volume, the tape and the restored volume are in $work"
+echo "Done. The sample volume, the tape, the catalog and the restores are in $work"

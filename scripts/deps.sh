@@ -11,6 +11,7 @@ OFFHOST_DEB_PACKAGES=(
   util-linux       # losetup, fallocate, mount
   attr             # getfattr/setfattr for xattrs and NTFS ADS through ntfs-3g
   iproute2         # ip netns for the two-host tests
+  openssl          # certificates and tokens for the agent (docs/two-hosts.md)
   tar              # GNU tar: the archive ground truth
   time             # /usr/bin/time for peak RSS in benchmarks
   sqlite3          # inspect catalogs

@@ -31,12 +31,17 @@ public sealed class Ext4GroupTable
         uint perBlock = (uint)(sb.BlockSizeBytes / sb.DescSizeBytes);
         uint nr = group / perBlock;
         ulong block;
+        // The superblock's own block: 1 with 1 KiB blocks even when s_first_data_block is 0 (bigalloc).
+        ulong superBlock = sb.BlockSizeBytes == 1024 ? 1UL : 0UL;
         if ((sb.Incompat & Ext4IncompatFeatures.MetaBg) == 0 || nr < sb.FirstMetaBg)
-            block = sb.FirstDataBlock + 1UL + nr;
+            block = superBlock + 1UL + nr;
         else
         {
             uint bg = nr * perBlock;
-            block = sb.FirstDataBlock + (ulong)bg * sb.BlocksPerGroup + (sb.GroupHasSuperblock(bg) ? 1UL : 0UL);
+            ulong first = sb.FirstDataBlock + (ulong)bg * sb.BlocksPerGroup;
+            ulong hasSuper = sb.GroupHasSuperblock(bg) ? 1UL : 0UL;
+            if (first == 0 && sb.BlockSizeBytes == 1024) hasSuper++;
+            block = first + hasSuper;
         }
         return (long)block * sb.BlockSizeBytes + (long)(group % perBlock) * sb.DescSizeBytes;
     }

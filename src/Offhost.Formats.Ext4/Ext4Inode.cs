@@ -89,22 +89,23 @@ public sealed class Ext4Inode
         return list;
     }
 
+    static string Name(uint number) => $"inode {number}";
+
     /// <summary>
     /// Parses inode <paramref name="number"/> from <paramref name="raw"/> (exactly the inode size of the volume).
     /// Verifies the metadata_csum checksum when the volume has one; throws <see cref="CorruptStructureException"/>.
     /// </summary>
     public static Ext4Inode Read(ReadOnlySpan<byte> raw, uint number, long deviceOffset, Ext4Superblock sb)
     {
-        string name = $"inode {number}";
         int size = sb.InodeSizeBytes;
-        if (raw.Length < size) CorruptStructure.Truncated(name, deviceOffset, size, raw.Length);
+        if (raw.Length < size) CorruptStructure.Truncated(Name(number), deviceOffset, size, raw.Length);
         raw = raw[..size];
         int extra = 0;
         if (size > GoodOldSize)
         {
             extra = BinaryPrimitives.ReadUInt16LittleEndian(raw[ExtraIsizeAt..]);
-            CorruptStructure.Check(extra <= size - GoodOldSize && (extra & 3) == 0, name, deviceOffset,
-                $"i_extra_isize {extra} does not fit a {size}-byte inode");
+            if (extra > size - GoodOldSize || (extra & 3) != 0)
+                CorruptStructure.Throw(Name(number), deviceOffset, $"i_extra_isize {extra} does not fit a {size}-byte inode");
         }
         uint generation = BinaryPrimitives.ReadUInt32LittleEndian(raw[GenerationAt..]);
         uint seed = 0;
@@ -131,7 +132,7 @@ public sealed class Ext4Inode
             uint stored = BinaryPrimitives.ReadUInt16LittleEndian(raw[ChecksumLoAt..]);
             if (hasHi) stored |= (uint)BinaryPrimitives.ReadUInt16LittleEndian(raw[ChecksumHiAt..]) << 16;
             else c &= 0xFFFF;
-            CorruptStructure.Check(stored == c, name, deviceOffset, $"inode checksum mismatch (stored 0x{stored:X8}, computed 0x{c:X8})");
+            if (stored != c) CorruptStructure.Throw(Name(number), deviceOffset, $"inode checksum mismatch (stored 0x{stored:X8}, computed 0x{c:X8})");
         }
 
         uint flags = BinaryPrimitives.ReadUInt32LittleEndian(raw[FlagsAt..]);
@@ -146,7 +147,7 @@ public sealed class Ext4Inode
         if (sb.Has64Bit) acl |= (ulong)BinaryPrimitives.ReadUInt16LittleEndian(raw[FileAclHighAt..]) << 32;
         ulong sizeBytes = BinaryPrimitives.ReadUInt32LittleEndian(raw[SizeLoAt..])
             | (ulong)BinaryPrimitives.ReadUInt32LittleEndian(raw[SizeHighAt..]) << 32;
-        CorruptStructure.Check(sizeBytes <= long.MaxValue, name, deviceOffset, $"i_size {sizeBytes} is out of range");
+        if (sizeBytes > long.MaxValue) CorruptStructure.Throw(Name(number), deviceOffset, $"i_size {sizeBytes} is out of range");
 
 
         int xattrAt = GoodOldSize + extra;

@@ -12,7 +12,7 @@ namespace Offhost.Formats.Ext4;
 /// Extents are in device blocks (<see cref="IBlockSource.LogicalBlockSize"/>) counted from the start of the device.
 /// Not thread-safe; <see cref="Entries"/> is single pass.
 /// </summary>
-internal sealed class Ext4Mapper : IVolumeMapper
+internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
 {
     const uint RootInode = 2;
     /// <summary>Directories read in one piece up to this size; larger ones are validated in a first pass and re-read.</summary>
@@ -47,6 +47,10 @@ internal sealed class Ext4Mapper : IVolumeMapper
     }
 
     public VolumeInfo Volume { get; }
+
+    /// <summary>From the block bitmaps; see <see cref="Ext4AllocationMap"/>.</summary>
+    public IEnumerable<(long StartBytes, long LengthBytes)> AllocatedRanges(CancellationToken cancellationToken) =>
+        Ext4AllocationMap.AllocatedRanges(volume, sb, partitionStart, cancellationToken);
     public MapStatistics Statistics { get; } = new();
 
     public IEnumerable<MapEntry> Entries(CancellationToken cancellationToken)

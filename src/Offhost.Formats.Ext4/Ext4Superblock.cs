@@ -20,7 +20,8 @@ public sealed class Ext4Superblock
         LogClusterSizeAt = 0x1C, BlocksPerGroupAt = 0x20, InodesPerGroupAt = 0x28, MagicAt = 0x38, StateAt = 0x3A,
         RevLevelAt = 0x4C, FirstInoAt = 0x54, InodeSizeAt = 0x58, CompatAt = 0x5C, IncompatAt = 0x60, RoCompatAt = 0x64,
         UuidAt = 0x68, VolumeNameAt = 0x78, DescSizeAt = 0xFE, FirstMetaBgAt = 0x104, BlocksCountHiAt = 0x150,
-        ChecksumTypeAt = 0x175, ChecksumSeedAt = 0x270, ChecksumAt = 0x3FC;
+        ChecksumTypeAt = 0x175, ChecksumSeedAt = 0x270, ChecksumAt = 0x3FC, ClustersPerGroupAt = 0x24,
+        ReservedGdtBlocksAt = 0xCE, BackupBgsAt = 0x24C;
 
     /// <summary>Largest block size ext4 defines (64 KiB).</summary>
     public const int MaxBlockSizeBytes = 65536;
@@ -53,6 +54,14 @@ public sealed class Ext4Superblock
     /// <summary>Group descriptor size: 32, or <c>s_desc_size</c> with the 64bit feature.</summary>
     public int DescSizeBytes { get; private init; }
     public uint FirstMetaBg { get; private init; }
+    /// <summary><c>s_clusters_per_group</c>: bits in each block bitmap (equals <see cref="BlocksPerGroup"/> without bigalloc).</summary>
+    public uint ClustersPerGroup { get; private init; }
+    /// <summary><c>s_reserved_gdt_blocks</c>: blocks kept after the descriptor table for online resize (resize_inode).</summary>
+    public ushort ReservedGdtBlocks { get; private init; }
+    /// <summary><c>s_backup_bgs</c>: the only two groups with superblock backups under sparse_super2 (0 = none).</summary>
+    public (uint First, uint Second) BackupGroups { get; private init; }
+    /// <summary>Blocks per cluster (1 without bigalloc).</summary>
+    public int ClusterRatio => ClusterSizeBytes / BlockSizeBytes;
     /// <summary>Seed of every metadata_csum checksum except the superblock's own.</summary>
     public uint ChecksumSeed { get; private init; }
 
@@ -137,6 +146,12 @@ public sealed class Ext4Superblock
         uint ipg = BinaryPrimitives.ReadUInt32LittleEndian(s[InodesPerGroupAt..]);
         uint inodes = BinaryPrimitives.ReadUInt32LittleEndian(s[InodesCountAt..]);
         uint logCluster = BinaryPrimitives.ReadUInt32LittleEndian(s[LogClusterSizeAt..]);
+        uint clustersPerGroup = BinaryPrimitives.ReadUInt32LittleEndian(s[ClustersPerGroupAt..]);
+        bool bigalloc = (roCompat & Ext4RoCompatFeatures.BigAlloc) != 0 && logCluster >= logBlock && logCluster <= 20;
+        int clusterSize = bigalloc ? 1024 << (int)logCluster : blockSize;
+        int ratio = clusterSize / blockSize;
+        // Without bigalloc the field is either equal to the blocks per group or unused (old file systems left it 0).
+        if (ratio == 1) clustersPerGroup = bpg;
 
         CorruptStructure.Check(blocksCount > firstData, Name, deviceOffset, $"s_blocks_count {blocksCount} is not past s_first_data_block {firstData}");
         CorruptStructure.Check(firstData == (blockSize == 1024 ? 1u : 0u) || firstData <= 1, Name, deviceOffset, $"s_first_data_block {firstData} is invalid");
@@ -184,7 +199,7 @@ public sealed class Ext4Superblock
             BlocksCount = blocksCount,
             FirstDataBlock = firstData,
             BlockSizeBytes = blockSize,
-            ClusterSizeBytes = (roCompat & Ext4RoCompatFeatures.BigAlloc) != 0 && logCluster >= logBlock && logCluster <= 20 ? 1024 << (int)logCluster : blockSize,
+            ClusterSizeBytes = clusterSize,
             BlocksPerGroup = bpg,
             InodesPerGroup = ipg,
             State = BinaryPrimitives.ReadUInt16LittleEndian(s[StateAt..]),
@@ -198,6 +213,9 @@ public sealed class Ext4Superblock
             Label = Encoding.UTF8.GetString(label),
             DescSizeBytes = descSize,
             FirstMetaBg = BinaryPrimitives.ReadUInt32LittleEndian(s[FirstMetaBgAt..]),
+            ClustersPerGroup = clustersPerGroup,
+            ReservedGdtBlocks = BinaryPrimitives.ReadUInt16LittleEndian(s[ReservedGdtBlocksAt..]),
+            BackupGroups = (BinaryPrimitives.ReadUInt32LittleEndian(s[BackupBgsAt..]), BinaryPrimitives.ReadUInt32LittleEndian(s[(BackupBgsAt + 4)..])),
             ChecksumSeed = seed,
         };
     }
@@ -212,10 +230,13 @@ public sealed class Ext4Superblock
         }
     }
 
-    /// <summary>Whether group <paramref name="group"/> holds a superblock backup (sparse_super: 0, 1 and powers of 3, 5, 7).</summary>
+    /// <summary>Whether group <paramref name="group"/> holds a superblock backup (sparse_super: 0, 1 and powers of 3, 5, 7;
+    /// sparse_super2: 0 and the two groups of <c>s_backup_bgs</c>).</summary>
     public bool GroupHasSuperblock(uint group)
     {
-        if (group <= 1) return true;
+        if (group == 0) return true;
+        if ((Compat & Ext4CompatFeatures.SparseSuper2) != 0) return group == BackupGroups.First || group == BackupGroups.Second;
+        if (group == 1) return true;
         if ((RoCompat & Ext4RoCompatFeatures.SparseSuper) == 0) return true;
         return IsPowerOf(group, 3) || IsPowerOf(group, 5) || IsPowerOf(group, 7);
     }

@@ -20,6 +20,42 @@ public sealed class CatalogTests : IDisposable
     BackupRecord Begin() => _catalog.BeginBackup([new BackupSource("/dev/sdb1", "ntfs"), new BackupSource("/dev/sdb2", "ext4")], "reflink");
 
     [Fact]
+    public void Backups_are_found_by_id_unique_prefix_or_latest_good_and_ambiguity_is_refused()
+    {
+        var uuid = Guid.Parse("0123abcd-0000-0000-0000-000000000000");
+        string id = Catalog.BackupIdFor(new DateTimeOffset(2026, 11, 23, 10, 0, 5, TimeSpan.FromHours(1)), uuid);
+        Assert.Equal("20261123T090005Z-0123abcd", id);
+        var a = _catalog.BeginBackup([new BackupSource("/a", "ntfs")], id: id);
+        var b = _catalog.BeginBackup([new BackupSource("/b", "ext4") { FileSet = ["/etc", "*.log"] }], id: "20261123T090006Z-ffffffff");
+        Assert.Equal(a.Id, _catalog.FindBackup("20261123T090005").Id);
+        Assert.Equal(b.Id, _catalog.FindBackup(b.Id).Id);
+        Assert.Equal(["/etc", "*.log"], _catalog.GetBackup(b.Id)!.Sources[0].FileSet);
+        Assert.Null(_catalog.GetBackup(a.Id)!.Sources[0].FileSet);
+        var many = Assert.Throws<Core.Errors.UserFacingException>(() => _catalog.FindBackup("20261123T09"));
+        Assert.Contains("several", many.Message, StringComparison.Ordinal);
+        Assert.Throws<Core.Errors.UserFacingException>(() => _catalog.FindBackup("latest"));   // none is good yet
+        Assert.Throws<Core.Errors.UserFacingException>(() => _catalog.FindBackup("1999"));
+    }
+
+    [Fact]
+    public void Media_remember_their_location_and_backups_their_last_verification()
+    {
+        _catalog.AddMedia(new MediaRecord("VOL001", 1L << 30) { Location = "/tapes/vol001.tap" });
+        Assert.Equal("/tapes/vol001.tap", _catalog.GetMedia("VOL001")!.Location);
+        _catalog.SetMediaLocation("VOL001", "iscsi://tape-host/iqn.2026-11.test:tape/0");
+        Assert.Equal("iscsi://tape-host/iqn.2026-11.test:tape/0", _catalog.GetMedia("VOL001")!.Location);
+        var b = Begin();
+        Assert.Null(_catalog.GetBackup(b.Id)!.VerifiedAt);
+        var at = new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+        _catalog.RecordVerification(b.Id, at, ok: false);
+        Assert.Equal(at, _catalog.GetBackup(b.Id)!.VerifiedAt);
+        Assert.False(_catalog.GetBackup(b.Id)!.VerifyOk);
+        _catalog.AddTapeFile(new TapeFileRecord("VOL001", 3, TapeFileKind.Index, 1, 512, b.Id));
+        _catalog.AddTapeFile(new TapeFileRecord("VOL001", 2, TapeFileKind.Archive, 4, 2048, b.Id));
+        Assert.Equal([2, 3], _catalog.TapeFilesOf(b.Id).Select(t => t.FileNumber));
+    }
+
+    [Fact]
     public void Open_uses_wal_foreign_keys_and_the_latest_schema()
     {
         Assert.Equal(Migrations.Latest, _catalog.SchemaVersion);

@@ -15,6 +15,7 @@ public sealed class FeatureMatrixTests : IDisposable
     [InlineData("meta_bg", "-b", "1024", "-O", "meta_bg,^resize_inode")]
     [InlineData("gdt_csum", "-b", "2048", "-O", "^64bit,^metadata_csum,uninit_bg")]
     [InlineData("bigalloc", "-b", "4096", "-O", "bigalloc", "-C", "65536")]
+    [InlineData("bigalloc_1k", "-b", "1024", "-O", "bigalloc", "-C", "4096")]
     [InlineData("small_inodes", "-b", "4096", "-I", "128")]
     [InlineData("csum_seed", "-b", "4096", "-O", "metadata_csum_seed")]
     public void Layout_variants_match_the_mount(string name, params string[] options)

@@ -72,6 +72,16 @@ public class IscsiBackupTests
         Assert.Equal(["volume label", "pax archive"], ls.GetProperty("files").EnumerateArray().Take(2).Select(f => f.GetProperty("content").GetString()));
         Assert.StartsWith("index of backup", ls.GetProperty("files")[2].GetProperty("content").GetString(), StringComparison.Ordinal);
 
+        // The catalogued backup of a LUN: no freeze is possible from here (provider none), the catalog keeps the tape's
+        // address without its secret, and verify finds the tape there.
+        string catalog = s["catalog.db"];
+        var product = JsonDocument.Parse(Cli.RunOkWith(Env, "backup", disk, "--tape", tape, "--catalog", catalog, "--json")).RootElement;
+        Assert.Equal("none", product.GetProperty("snapshot").GetString());
+        Assert.Equal(3, product.GetProperty("archive_file").GetInt64());
+        Assert.Equal(0, Cli.RunWith(Env, "verify", "latest", "--catalog", catalog).ExitCode);
+        Assert.DoesNotContain(Secret, string.Concat(Directory.GetFiles(s.Dir, "catalog.db*").Select(File.ReadAllText)), StringComparison.Ordinal);
+        Assert.NotEqual(0, Cli.RunWith(Env, "backup", disk, "--tape", tape, "--catalog", catalog, "--snapshot", "freeze").ExitCode);
+
         Cli.RunOkWith(Env, "restore-image", "--tape", tape, "--file", file.ToString(), "--to", disk2);
         string Digest(string image) => Tool.Bash($"ntfsclone -f --save-image -o - '{image}' 2>/dev/null | sha256sum").Trim();
         Assert.Equal(Digest(volume), Digest(target));

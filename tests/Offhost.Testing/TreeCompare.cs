@@ -13,6 +13,8 @@ public static class TreeCompare
     public sealed record Options
     {
         public bool CompareModes { get; init; }
+        /// <summary>Compare modification times of files (on by default).</summary>
+        public bool CompareMtimes { get; init; } = true;
         public bool CompareOwners { get; init; }
         /// <summary>user.* xattrs (NTFS alternate data streams) larger than this are expected as separate files <c>PATH:NAME</c>.</summary>
         public int StreamsAsFilesAboveBytes { get; init; } = int.MaxValue;
@@ -50,7 +52,7 @@ public static class TreeCompare
             AssertSameBytes(path, other, rel);
             CompareXattrs(path, other, rel, options);
             var o = Stat(other);
-            Assert.True(kind.MtimeNs == o.MtimeNs, $"{rel}: mtime {o.MtimeNs} != {kind.MtimeNs}");
+            if (options.CompareMtimes) Assert.True(kind.MtimeNs == o.MtimeNs, $"{rel}: mtime {o.MtimeNs} != {kind.MtimeNs}");
             if (options.CompareModes) Assert.True(kind.Mode == o.Mode, $"{rel}: mode {o.Mode} != {kind.Mode}");
             if (options.CompareOwners) Assert.True(kind.Owner == o.Owner, $"{rel}: owner {o.Owner} != {kind.Owner}");
             if (kind.Links > 1)

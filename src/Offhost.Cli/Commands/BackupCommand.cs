@@ -25,13 +25,16 @@ internal static class BackupCommand
         snapshot.AcceptOnlyFromAmong("auto", "reflink", "freeze", "none");
         var maxFreeze = new Option<string>("--max-freeze") { Description = "Longest a file system stays frozen (provider freeze); the backup fails if the copy takes longer", DefaultValueFactory = _ => "10m" };
         var snapshotDir = new Option<string?>("--snapshot-dir") { Description = "Where reflink clones go (same file system as the image; default: beside it)" };
+        var whileFrozen = new Option<string?>("--while-frozen") { Description = "Shell command to run at the snapshot point, with the file system frozen (e.g. to note application state); it must be quick, and a non-zero exit fails the backup" };
         var recordSize = new Option<string>("--record-size") { Description = "Tape record size", DefaultValueFactory = _ => "256K" };
         var json = CommonOptions.Json();
+        var agent = AgentClientOptions.Create();
         var command = new Command("backup", "Back up volumes or file sets from a frozen image to tape, and record them in the catalog")
         {
-            sources, tape, catalog, files, partition, quiesce, quiesceTimeout, snapshot, maxFreeze, snapshotDir, recordSize, json,
+            sources, tape, catalog, files, partition, quiesce, quiesceTimeout, snapshot, maxFreeze, snapshotDir, whileFrozen, recordSize, json,
         };
-        command.SetAction((r, ct) =>
+        agent.AddTo(command);
+        command.SetAction(async (r, ct) =>
         {
             var options = new FrozenImageOptions
             {
@@ -43,6 +46,7 @@ internal static class BackupCommand
                 },
                 MaxFreeze = Duration(r.GetValue(maxFreeze)!, "--max-freeze"),
                 SnapshotDirectory = r.GetValue(snapshotDir),
+                WhileFrozen = r.GetValue(whileFrozen) is { } hook ? (image, token) => RunWhileFrozenAsync(hook, image, token) : null,
             };
             if (options.MaxFreeze <= TimeSpan.Zero || options.MaxFreeze > FrozenImageOptions.MaxFreezeLimit)
                 throw new UserFacingException($"--max-freeze must be more than 0 and at most {FrozenImageOptions.MaxFreezeLimit.TotalMinutes:0} minutes", ExitCodes.Usage);
@@ -53,10 +57,36 @@ internal static class BackupCommand
                 Files = r.GetValue(files) is { Length: > 0 } f ? f : null,
                 Partition = r.GetValue(partition),
             }).ToList();
-            return RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), new LocalFrozenSources(options),
+            using var connection = agent.Connect(r);
+            if (connection is not null && r.GetValue(partition) is not null)
+                throw new UserFacingException("--partition cannot be combined with --agent: the agent maps every file system of the source", ExitCodes.Usage);
+            IFrozenSourceProvider freezer = connection is null ? new LocalFrozenSources(options) : agent.Sources(r, connection, options);
+            return await RunAsync(targets, r.GetValue(tape)!, r.GetValue(catalog), freezer,
                 BackupImageCommand.RecordBytes(r.GetValue(recordSize)!), r.GetValue(json), ct);
         });
         return command;
+    }
+
+    /// <summary>Runs the --while-frozen command with the snapshot's details in its environment; its output goes to stderr.</summary>
+    static async Task RunWhileFrozenAsync(string command, FrozenImage image, CancellationToken ct)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command);
+        psi.Environment["OFFHOST_SOURCE"] = image.SourcePath;
+        psi.Environment["OFFHOST_SNAPSHOT"] = image.SnapshotPath;
+        psi.Environment["OFFHOST_SNAPSHOT_PROVIDER"] = image.Provider.ToString().ToLowerInvariant();
+        using var process = System.Diagnostics.Process.Start(psi) ?? throw new UserFacingException($"--while-frozen: cannot start /bin/sh");
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(Console.OpenStandardError(), ct);
+        try { await process.WaitForExitAsync(ct); }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        await copy;
+        if (process.ExitCode != 0)
+            throw new UserFacingException($"--while-frozen command exited {process.ExitCode}; the snapshot was dropped and nothing was backed up");
     }
 
     static TimeSpan Duration(string text, string option)

@@ -53,7 +53,7 @@ internal static class BackupsCommand
         {
             var archive = catalog.TapeFilesOf(b.Id).FirstOrDefault(t => t.Kind == TapeFileKind.Archive);
             string tape = archive is null ? "-" : $"{archive.MediaLabel}:{archive.FileNumber}";
-            string sources = string.Join(", ", b.Sources.Select(s => $"{s.Path} ({s.FileSystem}{(s.FileSet is { } set ? ", files " + string.Join(" ", set) : "")})"));
+            string sources = string.Join(", ", b.Sources.Select(s => $"{s.Path} ({s.FileSystem}{(s.FileSet switch { null => "", [] => ", a file set", var set => ", files " + string.Join(" ", set) })})"));
             string verified = b.VerifyOk switch { true => " verified", false => " VERIFY FAILED", null => "" };
             Console.WriteLine($"{b.Id,-26} {b.Status.ToString().ToLowerInvariant() + verified,-10} {(b.FrozenImageAt ?? b.StartedAt):yyyy-MM-dd HH:mm:ss} {b.Files,9:N0} {Units.Bytes(b.Bytes),10}  {tape,-14} {sources}");
             if (b.Error is { } error) Console.WriteLine($"{"",26} {error}");

@@ -27,6 +27,7 @@ internal static class CatalogCommand
         using var catalog = Catalog.Catalog.Open(catalogPath);
         var result = await ProgressDisplay.RunAsync("Reading tape", ProgressDisplay.Enabled(json), bytes: true, counter =>
             CatalogRebuildJob.RunAsync(tape.Device, catalog, counter.Add, ct));
+        catalog.SetMediaLocation(result.MediaLabel, CommonOptions.TapeLocation(tapePath));
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new { media = result.MediaLabel, backups_added = result.BackupsAdded, backups_already_present = result.BackupsAlreadyPresent, files = result.Files, problems = result.Problems }));
         else

@@ -20,5 +20,6 @@ internal static class CommandTable
         yield return VerifyImageCommand.Create();
         yield return CatalogCommand.Create();
         yield return IscsiCommand.Create();
+        yield return AgentCommand.Create();
     }
 }

@@ -34,22 +34,21 @@ internal static class MapCommand
         if (json)
         {
             await using var stdout = Console.OpenStandardOutput();
-            await using var output = new BufferedStream(stdout, 1 << 20);
-            using var writer = new System.Text.Json.Utf8JsonWriter(output, StorageMapJson.WriterOptions);
-            foreach (var mapper in mappers)
+            using (var writer = new StorageMapLineWriter(stdout))
             {
-                var summary = new MapSummary();
-                StorageMapJson.WriteVolume(writer, mapper.Volume);
-                EndLine(writer, output);
-                foreach (var entry in mapper.Entries(cancellationToken))
+                foreach (var mapper in mappers)
                 {
-                    summary.Add(entry);
-                    StorageMapJson.WriteEntry(writer, entry);
-                    EndLine(writer, output);
+                    var summary = new MapSummary();
+                    writer.WriteVolume(mapper.Volume);
+                    foreach (var entry in mapper.Entries(cancellationToken))
+                    {
+                        summary.Add(entry);
+                        writer.WriteEntry(entry);
+                    }
+                    summaries.Add((mapper, summary));
                 }
-                summaries.Add((mapper, summary));
             }
-            await output.FlushAsync(cancellationToken);
+            await stdout.FlushAsync(cancellationToken);
         }
         else
         {
@@ -77,13 +76,6 @@ internal static class MapCommand
                 await Console.Error.WriteLineAsync($"offhost: {summary.Unmappable} entries could not be mapped (type \"unmappable\" in the output)");
         }
         return summaries.Any(s => s.Summary.Unmappable > 0) ? ExitCodes.Incomplete : ExitCodes.Success;
-    }
-
-    static void EndLine(System.Text.Json.Utf8JsonWriter writer, Stream output)
-    {
-        writer.Flush();
-        output.WriteByte((byte)'\n');
-        writer.Reset(output);
     }
 
     static void PrintSummary(List<(IVolumeMapper Mapper, MapSummary Summary)> summaries, TimeSpan elapsed)

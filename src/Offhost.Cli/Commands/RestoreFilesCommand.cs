@@ -52,7 +52,7 @@ internal static class RestoreFilesCommand
             Console.WriteLine($"Restored {result.Files:N0} files, {result.Directories:N0} directories, {result.Symlinks:N0} symlinks, {result.HardLinks:N0} hard links, {result.Streams:N0} streams; {Units.Bytes(result.DataBytes)} to {target}");
             foreach (var p in result.Damaged) Console.WriteLine($"  DAMAGED (checksum mismatch, kept aside): {p}");
             foreach (var p in result.Refused) Console.WriteLine($"  refused: {p}");
-            foreach (var p in result.NotRestored) Console.WriteLine($"  not restored: {p}");
+            foreach (var p in result.NotRestored) Console.WriteLine($"  not restored: {(p.Path.Length == 0 ? p.Reason : p.ToString())}");
             foreach (var p in result.UnmatchedPatterns) Console.WriteLine($"  nothing matched: {p}");
         }
         return result.Damaged.Count > 0 ? ExitCodes.VerifyFailed : result.Complete ? ExitCodes.Success : ExitCodes.Incomplete;

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace Offhost.Core.Errors;
 
@@ -53,4 +54,37 @@ public static class CorruptStructure
     {
         if (!condition) Throw(structure, deviceOffset, reason);
     }
+
+    /// <summary>Throws unless <paramref name="condition"/> holds; an interpolated reason is formatted only when it does not
+    /// (parsers check every field of every record, and formatting each message up front cost more than the parsing).</summary>
+    public static void Check([DoesNotReturnIf(false)] bool condition, string structure, long deviceOffset,
+        [InterpolatedStringHandlerArgument(nameof(condition))] ref CorruptReasonHandler reason)
+    {
+        if (!condition) Throw(structure, deviceOffset, reason.ToStringAndClear());
+    }
+}
+
+/// <summary>The reason of a failed <see cref="CorruptStructure.Check(bool, string, long, ref CorruptReasonHandler)"/>:
+/// the same text as the interpolated string, built only when the condition is false.</summary>
+[InterpolatedStringHandler]
+public ref struct CorruptReasonHandler
+{
+    DefaultInterpolatedStringHandler inner;
+    readonly bool active;
+
+    public CorruptReasonHandler(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
+    {
+        active = shouldAppend = !condition;
+        inner = active ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => inner.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => inner.AppendFormatted(value);
+    public void AppendFormatted<T>(T value, string? format) => inner.AppendFormatted(value, format);
+    public void AppendFormatted<T>(T value, int alignment) => inner.AppendFormatted(value, alignment);
+    public void AppendFormatted<T>(T value, int alignment, string? format) => inner.AppendFormatted(value, alignment, format);
+    public void AppendFormatted(ReadOnlySpan<char> value) => inner.AppendFormatted(value);
+    public void AppendFormatted(string? value) => inner.AppendFormatted(value);
+
+    public string ToStringAndClear() => active ? inner.ToStringAndClear() : "";
 }

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 using Offhost.Core.Mapping;
 
@@ -25,6 +26,9 @@ public static unsafe partial class PosixFile
     [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Utimensat(int dirfd, string path, Timespec* times, int flags);
 
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int Futimens(int fd, Timespec* times);
+
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Lchown(string path, uint owner, uint group);
 
@@ -45,9 +49,36 @@ public static unsafe partial class PosixFile
     public static int SetTimes(string path, MapTime? accessed, MapTime? modified)
     {
         var times = stackalloc Timespec[2];
+        Fill(times, accessed, modified);
+        return Utimensat(AtFdCwd, path, times, AtSymlinkNoFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>
+    /// Sets the times of an open file (futimens). A FUSE file system such as ntfs-3g stamps a written file's
+    /// modification time when it handles the file's release, which comes asynchronously after close, unless the times
+    /// were set through that open file; so restores set them here, just before closing. Returns 0 or the errno.
+    /// </summary>
+    public static int SetTimes(SafeFileHandle file, MapTime? accessed, MapTime? modified)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var times = stackalloc Timespec[2];
+        Fill(times, accessed, modified);
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return Futimens((int)file.DangerousGetHandle(), times) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    static void Fill(Timespec* times, MapTime? accessed, MapTime? modified)
+    {
         times[0] = accessed is { } a ? new Timespec { Seconds = a.UnixSeconds, Nanoseconds = a.Nanoseconds } : new Timespec { Nanoseconds = UtimeOmit };
         times[1] = modified is { } m ? new Timespec { Seconds = m.UnixSeconds, Nanoseconds = m.Nanoseconds } : new Timespec { Nanoseconds = UtimeOmit };
-        return Utimensat(AtFdCwd, path, times, AtSymlinkNoFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     /// <summary>Sets owner and group of <paramref name="path"/> (not following a final symlink). Returns 0 or the errno.</summary>

@@ -49,6 +49,10 @@ public sealed record BackupImageRequest(IReadOnlyList<BackupImageSource> Sources
     /// the job then fails instead of copying blocks that may be changing.</summary>
     public CancellationToken ImageExpired { get; init; }
 
+    /// <summary>Runs after the last archive block and before the index: a check that the source held still during the
+    /// copy (an agent's configuration ID). Throwing leaves the tape without an index.</summary>
+    public Func<CancellationToken, Task>? BeforeIndex { get; init; }
+
     /// <summary>Partition of the single source (shorthand for <see cref="BackupImageSource.Partition"/>).</summary>
     public int? Partition
     {
@@ -203,8 +207,8 @@ public static class BackupImageJob
                 catch (OperationCanceledException) when (request.ImageExpired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     throw new UserFacingException(
-                        "the frozen image expired before the copy finished (the file system was thawed at the freeze bound), so the blocks may have changed; " +
-                        "no index was written. Use a snapshot provider (reflink) or a longer --max-freeze.");
+                        "the frozen image stopped holding before the copy finished (the file system was thawed at the freeze bound, or the agent holding it was lost), " +
+                        "so the blocks may have changed; no index was written. Use a snapshot provider (reflink) or a longer --max-freeze.");
                 }
                 lists++;
                 archiveBytes += outcome.TransferredBytes;
@@ -215,6 +219,7 @@ public static class BackupImageJob
         }
 
         if (!tap.AllComplete) throw new InvalidOperationException("the archive ended before every planned stream was written");
+        if (request.BeforeIndex is { } check) await check(ct);
         await request.Tape.WriteFilemarksAsync(1, ct);
 
         long indexFile = request.Tape.Position.FileNumber;

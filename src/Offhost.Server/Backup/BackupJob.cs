@@ -65,7 +65,7 @@ public static class BackupJob
         {
             foreach (var target in request.Targets)
             {
-                phase?.Invoke($"Freezing {target.Path}");
+                phase?.Invoke($"Frozen image of {target.Path} (quiesce, freeze, snapshot)");
                 frozen.Add(await request.Freezer.FreezeAsync(target.Path, cancellationToken).ConfigureAwait(false));
             }
 
@@ -99,15 +99,35 @@ public static class BackupJob
                 catalog.AddMedia(new MediaRecord(media, request.TapeLabel.CapacityBytes) { FirstUsedAt = DateTimeOffset.UtcNow, Location = request.TapeLocation });
             else catalog.SetMediaLocation(media, request.TapeLocation);
 
+            phase?.Invoke("Checking the configuration ID");
+            foreach (var f in frozen)
+                foreach (string remap in await f.CheckBeforeCopyAsync(cancellationToken).ConfigureAwait(false))
+                    catalog.RecordRemap(backupId, $"{f.Target}: {remap}");
+
             using var expired = CancellationTokenSource.CreateLinkedTokenSource([.. frozen.Select(f => f.Expired)]);
             phase?.Invoke("Copying");
-            var image = await BackupImageJob.RunAsync(new BackupImageRequest(sources, request.Tape, request.TapeNaa)
+            BackupImageResult image;
+            try
             {
-                RecordBytes = request.RecordBytes,
-                BackupId = uuid,
-                FrozenAt = MapTime.FromDateTimeOffset(frozenAt),
-                ImageExpired = expired.Token,
-            }, progressBytes, cancellationToken).ConfigureAwait(false);
+                image = await BackupImageJob.RunAsync(new BackupImageRequest(sources, request.Tape, request.TapeNaa)
+                {
+                    RecordBytes = request.RecordBytes,
+                    BackupId = uuid,
+                    FrozenAt = MapTime.FromDateTimeOffset(frozenAt),
+                    ImageExpired = expired.Token,
+                    BeforeIndex = async ct =>
+                    {
+                        foreach (var f in frozen) await f.CheckAfterCopyAsync(ct).ConfigureAwait(false);
+                    },
+                }, progressBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The copy stopped because an image stopped holding; the source that knows why says so (an agent that was lost).
+                foreach (var f in frozen.Where(f => f.Expired.IsCancellationRequested))
+                    await f.CheckAfterCopyAsync(cancellationToken).ConfigureAwait(false);
+                throw new UserFacingException("the frozen image stopped holding before the copy finished, so the blocks may have changed; no index was written");
+            }
 
             // Data and index are on tape: let the application host go before the catalog work.
             await CloseAsync(opened, frozen).ConfigureAwait(false);

@@ -26,6 +26,14 @@ public interface IFrozenSource : IAsyncDisposable
 
     /// <summary>The storage map when the application host made it; null when the backup host maps <see cref="ReadPath"/> itself.</summary>
     IReadOnlyList<IVolumeMapper>? Mappers { get; }
+
+    /// <summary>Runs immediately before the copy reads the source. An image made by an agent checks its configuration ID
+    /// and, when the layout changed since the map, remaps (<see cref="Mappers"/> then describe the current layout);
+    /// returns one line per remap for the catalog. A local image has nothing to check.</summary>
+    Task<IReadOnlyList<string>> CheckBeforeCopyAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>Runs after the archive is written and before its index: throws when the image changed during the copy.</summary>
+    Task CheckAfterCopyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Makes frozen images of backup sources.</summary>

@@ -279,12 +279,12 @@ public static class FileRestoreJob
                 hash = null;
                 return;
             }
-            CloseOpenFile();
             string full = writingPath!;
             files++;
             dataBytes += m.SizeBytes;
             if (!good)
             {
+                CloseOpenFile();
                 string aside = full + DamagedSuffix;
                 File.Move(full, aside, overwrite: true);
                 Damaged.Add(new FileRestoreProblem(member,
@@ -292,7 +292,11 @@ public static class FileRestoreJob
                 full = aside;
             }
             restored[member] = full;
+            // Metadata goes on while the file is still open: a FUSE file system (ntfs-3g) handles the release of a written
+            // file asynchronously and stamps its modification time then, unless the times were set through the open file.
             ApplyMetadata(m, full, isSymlink: false);
+            if (handle is not null) PosixFile.SetTimes(handle, m.Accessed, m.Modified);
+            CloseOpenFile();
             hash = null;
         }
 
@@ -330,6 +334,13 @@ public static class FileRestoreJob
                 foreach (var (name, value) in m.Xattrs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 {
                     if (name.StartsWith("system.ntfs_", StringComparison.Ordinal) && !targetIsNtfs) { ntfsSkipped++; continue; }
+                    if (name == PaxEntryEncoder.NtfsCreationTimeXattr && value.Length == 8)
+                    {
+                        // ntfs-3g loses a later utimensat once the creation time alone was set: all four NTFS times go at once.
+                        int e = PosixFile.SetXattr(full, NtfsTimesXattr, NtfsTimes(value, m));
+                        if (e != 0) NotRestored.Add(new FileRestoreProblem(m.Path, $"xattr {NtfsTimesXattr}: {PosixFile.Describe(e)}"));
+                        continue;
+                    }
                     if (name.StartsWith("user.", StringComparison.Ordinal) && !CheckHeaderStream(m, name[5..], value)) continue;
                     int err = PosixFile.SetXattr(full, name, value);
                     if (err != 0) NotRestored.Add(new FileRestoreProblem(m.Path, $"xattr {name}: {PosixFile.Describe(err)}"));
@@ -341,6 +352,22 @@ public static class FileRestoreJob
                 int err = PosixFile.SetTimes(full, m.Accessed, m.Modified);
                 if (err != 0) NotRestored.Add(new FileRestoreProblem(m.Path, $"times: {PosixFile.Describe(err)}"));
             }
+        }
+
+        const string NtfsTimesXattr = "system.ntfs_times_be";
+
+        /// <summary>ntfs-3g's <c>system.ntfs_times_be</c>: creation, last write, last access and MFT change time, each a
+        /// big-endian FILETIME (100 ns since 1601).</summary>
+        static byte[] NtfsTimes(byte[] creationBigEndian, PaxMemberHeader m)
+        {
+            var value = new byte[32];
+            creationBigEndian.CopyTo(value, 0);
+            ulong created = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(creationBigEndian);
+            ulong FileTime(MapTime? t) => t is { } x ? checked((ulong)((x.UnixSeconds + 11_644_473_600L) * 10_000_000L + x.Nanoseconds / 100)) : created;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(value.AsSpan(8), FileTime(m.Modified));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(value.AsSpan(16), FileTime(m.Accessed));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(value.AsSpan(24), FileTime(m.Changed ?? m.Modified));
+            return value;
         }
 
         bool IsIndexedStream(PaxMemberHeader m, string name) =>
