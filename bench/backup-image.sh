@@ -14,7 +14,8 @@
 # The volume holds mixed files (many small, some medium, a few large, written through ntfs-3g). Each round runs every
 # tool once, in the same order. warm: the volume is read into the page cache before the round, so the anchors copy at
 # memory speed. cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed command (after the mount for tar),
-# which is where a real backup runs. dd and ntfsclone leave their output in the page cache; offhost fsyncs the tape
+# which is where a real backup runs. Every timed command starts after a `sync`, so none pays for the write-back of the
+# one before. dd and ntfsclone leave their output in the page cache; offhost fsyncs the tape
 # (and a restored volume) before it reports success, so its times include getting the data to the disk.
 # Reported per cache mode: elapsed-time ratios (median of the rounds), data throughput against dd on the bytes each
 # copied, and peak RSS. Targets (issues: data mover, backup): backup <= ntfsclone time, <= 0.3 x tar time, throughput
@@ -69,7 +70,8 @@ fi
 img_bytes=$(stat -c %s "$img")
 
 mode=warm
-settle() { if [ "$mode" = cold ]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi; }
+# Every timed command starts with no dirty data of the one before (sync), so none pays for another's write-back.
+settle() { sync; if [ "$mode" = cold ]; then echo 3 >/proc/sys/vm/drop_caches; fi; }
 measure() {   # measure NAME CMD... -> "seconds max_rss_kib"
   local name=$1; shift
   settle
