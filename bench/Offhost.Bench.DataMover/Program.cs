@@ -5,8 +5,12 @@ using Offhost.DataMover;
 using Offhost.Io.Block;
 using Offhost.Scsi.ExtendedCopy;
 
-// Usage: Offhost.Bench.DataMover IMAGE OUTPUT [record-bytes] [read-chunk-bytes] [reads-in-flight] [direct:0|1] [fsync:0|1]
+// Usage: Offhost.Bench.DataMover backup IMAGE TAPE [rounds] [record-bytes]   (the whole backup image job, see BackupRounds)
+//        Offhost.Bench.DataMover IMAGE OUTPUT [record-bytes] [read-chunk-bytes] [reads-in-flight] [direct:0|1] [fsync:0|1]
 // Copies IMAGE block→stream to OUTPUT (records concatenated) with one EXTENDED COPY list and prints "seconds bytes".
+if (args.Length >= 3 && args[0] == "backup")
+    return await BackupRounds.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3,
+        args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1 << 20);
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: IMAGE OUTPUT [record-bytes] [read-chunk-bytes] [reads-in-flight] [direct:0|1] [fsync:0|1]");

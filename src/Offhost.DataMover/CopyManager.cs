@@ -16,6 +16,8 @@ public sealed class CopyManager(DeviceRegistry registry, string requester, CopyM
     readonly Lock gate = new();
     readonly Dictionary<byte, CopyCommand> running = [];
     readonly Dictionary<byte, HeldResults> held = [];
+    // Enough for one command's read pipeline, and one more running beside it, to reuse their buffers.
+    readonly ReadBufferPool readBuffers = new(2 * (Math.Max(1, (options ?? CopyManagerOptions.Default).ReadsInFlight) + 1));
 
     sealed record HeldResults(CopyStatus Status, FailedSegmentDetails Details, byte[] Data);
 
@@ -42,7 +44,7 @@ public sealed class CopyManager(DeviceRegistry registry, string requester, CopyM
     public async Task<CopyOutcome> ExecuteAsync(ExtendedCopyParameterList list, CancellationToken cancellationToken)
     {
         list = ExtendedCopyParameterList.Read(list.ToBytes(), options.OperatingParameters);
-        var command = new CopyCommand(list, registry, requester, options);
+        var command = new CopyCommand(list, registry, requester, options, readBuffers);
         bool tracked = list.ListIdUsage != ListIdUsage.NotUsed;
         lock (gate)
         {

@@ -1,4 +1,5 @@
 using FsCheck.Xunit;
+using Offhost.Core.Devices;
 using Offhost.DataMover.Tests.Fakes;
 using Offhost.Scsi.ExtendedCopy;
 using Offhost.Scsi.Sense;
@@ -61,7 +62,8 @@ public class CopyManagerTests
         var src = MemoryBlockDevice.Random(seed, blocks);
         var tape = new MemoryTapeDevice();
         var dst = MemoryBlockDevice.Blank(blocks);
-        ushort s = rig.Block(src), t = rig.Tape(tape, pad: true), d = rig.Block(dst);
+        // Odd seeds: a source the pipeline reads on its own thread, as it reads image files and block devices.
+        ushort s = rig.Block(seed % 2 == 1 ? new SynchronousBlockDevice(src) : src), t = rig.Tape(tape, pad: true), d = rig.Block(dst);
         var m = rig.Manager(new CopyManagerOptions { ReadChunkBytes = 512 * r.Next(1, 64), ReadsInFlight = r.Next(1, 5) });
         await m.ExecuteAsync(rig.List(Rig.Backup(s, t, blocks, r.Next(1, 200), record)), Ct);
         Assert.Equal(src.Data, tape.Data);
@@ -86,11 +88,35 @@ public class CopyManagerTests
     }
 
     [Fact]
-    public async Task A_read_error_aborts_naming_the_segment_and_the_device_byte_offset_and_reports_what_was_written()
+    public async Task A_synchronous_source_is_read_by_the_pipeline_thread_and_consecutive_lists_reuse_its_buffers()
+    {
+        var rig = new Rig();
+        var inner = MemoryBlockDevice.Random(5, 6000);
+        var src = new SynchronousBlockDevice(inner);
+        var tape = new MemoryTapeDevice();
+        ushort s = rig.Block(src), t = rig.Tape(tape, pad: true);
+        var m = rig.Manager(new CopyManagerOptions { ReadChunkBytes = 256 << 10, ReadsInFlight = 3 });
+        // Three lists on one copy manager, each a third of the device: the second and third run on the first one's buffers.
+        for (int part = 0; part < 3; part++)
+        {
+            var segs = Rig.Backup(s, t, 2000, 700, 64 << 10).Select(d => (BlockToStreamSegment)d)
+                .Select(d => d with { BlockDeviceLogicalBlockAddress = d.BlockDeviceLogicalBlockAddress + (ulong)(2000 * part) });
+            var outcome = await m.ExecuteAsync(rig.List(segs, listId: (byte)(part + 1)), Ct);
+            Assert.Equal(2000L * 512, outcome.TransferredBytes);
+        }
+        Assert.Equal(inner.Data, tape.Data);
+        Assert.Equal(0, src.AsynchronousReads);        // every read went through the synchronous path
+        Assert.True(src.SynchronousReads >= 3 * (2000 * 512 / (256 << 10)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_read_error_aborts_naming_the_segment_and_the_device_byte_offset_and_reports_what_was_written(bool synchronousSource)
     {
         var rig = new Rig();
         var inner = MemoryBlockDevice.Random(4, 4000);
-        var src = new FaultyBlockDevice(inner, badLba: 2500);
+        IBlockDevice src = synchronousSource ? new SynchronousBlockDevice(inner, badLba: 2500) : new FaultyBlockDevice(inner, badLba: 2500);
         var tape = new MemoryTapeDevice();
         ushort s = rig.Block(src), t = rig.Tape(tape, pad: true);
         var m = rig.Manager(new CopyManagerOptions { ReadChunkBytes = 64 << 10 });

@@ -83,4 +83,45 @@ public class SimhTapeTests
         Assert.Equal(source.AsSpan(0, onTape.Length).ToArray(), onTape);
         Assert.Equal(onTape.Length / (512 * 1024), e.SegmentsProcessed);
     }
+
+    [Fact]
+    public async Task A_backup_longer_than_the_write_behind_windows_and_a_shorter_rewrite_read_back_identically()
+    {
+        using var scratch = new Scratch("xcopy-simh-long");
+        string img = scratch["disk.img"], tapePath = scratch["tape.tap"];
+        var source = TestData.Random(52, 40 << 20);                    // 2.5 write-behind windows
+        await File.WriteAllBytesAsync(img, source, Ct);
+        await using (var src = FileBlockDevice.Open(img))
+        await using (var tape = SimhTapeDevice.Create(tapePath, Label(256 << 20, 1 << 20)))
+        {
+            var rig = new Rig();
+            ushort s = rig.Block(src), t = rig.Tape(tape, pad: true);
+            var m = rig.Manager(new CopyManagerOptions { ReadChunkBytes = 3 << 20 });
+            // Two lists on one copy manager (the second reuses the first one's read buffers), then the archive's filemark.
+            long half = src.BlockCount / 2;
+            await m.ExecuteAsync(rig.List(Rig.Backup(s, t, half, 65535, 1 << 20)), Ct);
+            var rest = Rig.Backup(s, t, src.BlockCount - half, 65535, 1 << 20).Cast<BlockToStreamSegment>()
+                .Select(d => d with { BlockDeviceLogicalBlockAddress = d.BlockDeviceLogicalBlockAddress + (ulong)half });
+            await m.ExecuteAsync(rig.List(rest, listId: 2), Ct);
+            await tape.WriteFilemarksAsync(1, Ct);
+            await tape.FlushAsync(Ct);
+        }
+        Assert.Equal(source, await ReadTapeFileAsync(tapePath, 1));
+
+        // Rewriting tape file 1 with less data cuts the image after it, as a drive forgets what followed the last write.
+        await using (var tape = SimhTapeDevice.Open(tapePath, writable: true))
+        {
+            await tape.LocateAsync(new TapePosition(1, 0), Ct);
+            for (int at = 0; at < 20 << 20; at += 1 << 20)
+                await tape.WriteRecordAsync(source.AsMemory(at + (7 << 20), 1 << 20), Ct);
+            await tape.WriteFilemarksAsync(1, Ct);
+            await tape.FlushAsync(Ct);
+        }
+        Assert.Equal(source.AsSpan(7 << 20, 20 << 20).ToArray(), await ReadTapeFileAsync(tapePath, 1));
+        await using (var tape = SimhTapeDevice.Open(tapePath, writable: false))
+        {
+            await tape.LocateAsync(new TapePosition(2, 0), Ct);
+            Assert.Equal(TapeReadKind.EndOfData, (await tape.ReadRecordAsync(new byte[16], Ct)).Kind);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Offhost.Core.Devices;
 using Offhost.Core.Units;
@@ -18,9 +19,10 @@ internal sealed class ChunkReadException(ReadChunk chunk, Exception inner) : IOE
 }
 
 /// <summary>
-/// Reads byte ranges of block devices with several large reads in flight and hands the data to one consumer in order
-/// (STYLE §3.6): a bounded channel of pending read tasks, a fixed pool of aligned buffers (the pool is the back-pressure),
-/// no allocation per read. The first failure cancels the other reads; all reads have finished when this returns.
+/// Reads byte ranges of block devices ahead of one consumer and hands it the data in order (STYLE §3.6): a producer
+/// thread fills a fixed set of aligned buffers rented from the copy manager's <see cref="ReadBufferPool"/> (the set is
+/// the back-pressure) and queues them as pending read tasks; no allocation per read. The first failure stops the
+/// producer and cancels the other reads; all reads have finished when this returns.
 /// </summary>
 internal static class BlockReadPipeline
 {
@@ -59,32 +61,30 @@ internal static class BlockReadPipeline
     /// (an unaligned chunk reads a partial block at each end).</summary>
     public static int BufferBytes(int chunkBytes, int maxBlockBytes) => checked(chunkBytes + 2 * maxBlockBytes);
 
-    public static async Task RunAsync(IEnumerable<ReadChunk> chunks, int bufferBytes, int readsInFlight,
+    public static async Task RunAsync(IEnumerable<ReadChunk> chunks, int bufferBytes, int readsInFlight, ReadBufferPool pool,
         Func<ReadChunk, ReadOnlyMemory<byte>, CancellationToken, ValueTask> consume, CancellationToken ct)
     {
-        var buffers = new DirectIoBuffer[readsInFlight + 1];
-        for (int i = 0; i < buffers.Length; i++) buffers[i] = new DirectIoBuffer(bufferBytes);
-        var free = Channel.CreateUnbounded<DirectIoBuffer>();
-        foreach (var b in buffers) free.Writer.TryWrite(b);
-        var pending = Channel.CreateBounded<Task<Filled>>(new BoundedChannelOptions(readsInFlight) { SingleReader = true, SingleWriter = true });
+        var buffers = new ReadBuffer[readsInFlight + 1];
+        for (int i = 0; i < buffers.Length; i++) buffers[i] = pool.Rent(bufferBytes);
+        var free = new FreeBuffers(buffers);
+        // Unbounded, yet never longer than the buffer set: every entry holds one of the buffers.
+        var pending = Channel.CreateUnbounded<Task<Filled>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var producer = Task.Run(async () =>
+        // The producer has a thread of its own: it blocks waiting for free buffers and reads synchronous devices (files, block
+        // devices) itself, so neither the reads nor the read-ahead wait for a thread-pool thread while the consumer keeps one
+        // busy writing records (a pool that has not grown yet would otherwise serialise reading and writing).
+        var producer = Task.Factory.StartNew(() =>
         {
             try
             {
                 foreach (var chunk in chunks)
                 {
-                    var buffer = await free.Reader.ReadAsync(cts.Token);
-                    var read = ReadAsync(chunk, buffer, free, cts.Token);
-                    try
-                    {
-                        await pending.Writer.WriteAsync(read, cts.Token);
-                    }
-                    catch
-                    {
-                        await SettleAsync(read);                   // never free a buffer a read is still filling
-                        throw;
-                    }
+                    var buffer = free.Take(cts.Token);
+                    var read = chunk.Device is ISynchronousBlockReader reader
+                        ? ReadHere(chunk, reader, buffer, free, cts.Token)
+                        : ReadAsync(chunk, buffer, free, cts.Token);
+                    pending.Writer.TryWrite(read);
+                    if (read.IsFaulted) break;                  // the consumer stops at this chunk; read no further
                 }
                 pending.Writer.Complete();
             }
@@ -92,7 +92,7 @@ internal static class BlockReadPipeline
             {
                 pending.Writer.Complete(e);
             }
-        }, CancellationToken.None);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         bool failed = true;
         try
@@ -106,7 +106,7 @@ internal static class BlockReadPipeline
                 }
                 finally
                 {
-                    free.Writer.TryWrite(filled.Buffer);
+                    free.Return(filled.Buffer);
                 }
             }
             await producer;
@@ -120,7 +120,32 @@ internal static class BlockReadPipeline
                 await SettleAsync(producer);
                 while (pending.Reader.TryRead(out var read)) await SettleAsync(read);
             }
-            foreach (var b in buffers) ((IDisposable)b).Dispose();
+            foreach (var b in buffers) pool.Return(b);          // every read has finished: nothing writes into them any more
+        }
+    }
+
+    /// <summary>The buffers not holding data: taken by the producer (blocking its own thread), returned by the consumer.</summary>
+    sealed class FreeBuffers
+    {
+        readonly ConcurrentQueue<ReadBuffer> queue;
+        readonly SemaphoreSlim count;
+
+        public FreeBuffers(ReadBuffer[] buffers)
+        {
+            queue = new ConcurrentQueue<ReadBuffer>(buffers);
+            count = new SemaphoreSlim(buffers.Length);
+        }
+
+        public ReadBuffer Take(CancellationToken ct)
+        {
+            count.Wait(ct);
+            return queue.TryDequeue(out var b) ? b : throw new InvalidOperationException("read buffer accounting is broken");
+        }
+
+        public void Return(ReadBuffer buffer)
+        {
+            queue.Enqueue(buffer);
+            count.Release();
         }
     }
 
@@ -130,24 +155,46 @@ internal static class BlockReadPipeline
         catch (Exception) { /* the first failure is already on its way to the caller */ }
     }
 
-    readonly record struct Filled(ReadChunk Chunk, DirectIoBuffer Buffer, ReadOnlyMemory<byte> Data);
+    readonly record struct Filled(ReadChunk Chunk, ReadBuffer Buffer, ReadOnlyMemory<byte> Data);
 
-    static async Task<Filled> ReadAsync(ReadChunk chunk, DirectIoBuffer buffer, Channel<DirectIoBuffer> free, CancellationToken ct)
+    /// <summary>The block-aligned span of the buffer a chunk is read into, and where the chunk's bytes start in it.</summary>
+    static (Lba Lba, Memory<byte> Memory, int Skip) Aligned(ReadChunk chunk, ReadBuffer buffer)
+    {
+        int bs = chunk.Device.BlockSizeBytes;
+        long alignedStart = chunk.OffsetBytes - chunk.OffsetBytes % bs;
+        long end = chunk.OffsetBytes + chunk.LengthBytes;
+        long alignedEnd = (end + bs - 1) / bs * bs;
+        return (new Lba(alignedStart / bs), buffer.Memory[..(int)(alignedEnd - alignedStart)], (int)(chunk.OffsetBytes - alignedStart));
+    }
+
+    /// <summary>Reads a chunk on the calling (producer) thread; the consumer gets a completed task.</summary>
+    static Task<Filled> ReadHere(ReadChunk chunk, ISynchronousBlockReader reader, ReadBuffer buffer, FreeBuffers free, CancellationToken ct)
     {
         try
         {
-            int bs = chunk.Device.BlockSizeBytes;
-            long alignedStart = chunk.OffsetBytes - chunk.OffsetBytes % bs;
-            long end = chunk.OffsetBytes + chunk.LengthBytes;
-            long alignedEnd = (end + bs - 1) / bs * bs;
-            var memory = buffer.Memory[..(int)(alignedEnd - alignedStart)];
-            await chunk.Device.ReadAsync(new Lba(alignedStart / bs), memory, ct);
-            int skip = (int)(chunk.OffsetBytes - alignedStart);
+            ct.ThrowIfCancellationRequested();
+            var (lba, memory, skip) = Aligned(chunk, buffer);
+            reader.Read(lba, memory.Span);
+            return Task.FromResult(new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes)));
+        }
+        catch (Exception e)
+        {
+            free.Return(buffer);
+            return Task.FromException<Filled>(e is IOException ? new ChunkReadException(chunk, e) : e);
+        }
+    }
+
+    static async Task<Filled> ReadAsync(ReadChunk chunk, ReadBuffer buffer, FreeBuffers free, CancellationToken ct)
+    {
+        try
+        {
+            var (lba, memory, skip) = Aligned(chunk, buffer);
+            await chunk.Device.ReadAsync(lba, memory, ct);
             return new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes));
         }
         catch (Exception e)
         {
-            free.Writer.TryWrite(buffer);
+            free.Return(buffer);
             if (e is IOException) throw new ChunkReadException(chunk, e);
             throw;
         }

@@ -14,6 +14,7 @@ internal sealed class CopyCommand
     readonly DeviceRegistry registry;
     readonly string requester;
     readonly CopyManagerOptions options;
+    readonly ReadBufferPool buffers;
     readonly OperatingParameters limits;
     readonly List<SegmentPlan> plans = [];
     readonly bool[] done;
@@ -25,8 +26,9 @@ internal sealed class CopyCommand
     int maxRecordBytes = 1;
     int maxBlockBytes = 512;
 
-    public CopyCommand(ExtendedCopyParameterList list, DeviceRegistry registry, string requester, CopyManagerOptions options)
+    public CopyCommand(ExtendedCopyParameterList list, DeviceRegistry registry, string requester, CopyManagerOptions options, ReadBufferPool buffers)
     {
+        this.buffers = buffers;
         this.list = list;
         this.registry = registry;
         this.requester = requester;
@@ -613,7 +615,7 @@ internal sealed class CopyCommand
         int bufferBytes = BlockReadPipeline.BufferBytes(chunkBytes, maxBlockBytes);
         try
         {
-            await BlockReadPipeline.RunAsync(BlockReadPipeline.Chunks(pieces, chunkBytes), bufferBytes, Math.Max(1, options.ReadsInFlight), consume, ct);
+            await BlockReadPipeline.RunAsync(BlockReadPipeline.Chunks(pieces, chunkBytes), bufferBytes, Math.Max(1, options.ReadsInFlight), buffers, consume, ct);
         }
         catch (ChunkReadException e)
         {
@@ -627,6 +629,8 @@ internal sealed class CopyCommand
             throw Abort(segment, 0x0D, 0x01, $"read of {e.Chunk.Device.DeviceId} failed: {e.InnerException?.Message}", e.Chunk.Device.DeviceId, offset, e.InnerException);
         }
     }
+
+    const int PooledStageMinBytes = 256 * 1024;
 
     async Task RunStreamToBlockAsync(StreamToBlockPlan p, CancellationToken ct)
     {
@@ -644,14 +648,17 @@ internal sealed class CopyCommand
         int bs = p.Destination.BlockSizeBytes;
         // Stage whole blocks so the block device sees large aligned writes rather than one write per record.
         int stageBytes = Math.Max(bs, options.ReadChunkBytes / bs * bs);
-        var stage = new byte[(int)Math.Min(stageBytes, Math.Max(p.LengthBytes, 1))];
+        // Segments beyond a few records stage through a pooled buffer: a volume restore is a thousand segments or more, and
+        // fresh staging arrays would cost as much memory traffic as the data itself.
+        var pooled = p.LengthBytes > PooledStageMinBytes ? buffers.Rent(stageBytes) : null;
+        var stage = pooled is not null ? pooled.Memory[..(int)Math.Min(stageBytes, p.LengthBytes)] : new byte[(int)Math.Max(Math.Min(stageBytes, p.LengthBytes), 1)];
         int staged = 0;
         long at = p.DestinationOffsetBytes;
 
         async ValueTask FlushStageAsync()
         {
             if (staged == 0) return;
-            var data = stage.AsMemory(0, staged);
+            var data = stage[..staged];
             long where = at;
             await WriteBlocksAsync(p, () => bw.WriteAsync(where, data, ct), where);
             AddTransferred(staged);
@@ -665,13 +672,14 @@ internal sealed class CopyCommand
             while (!data.IsEmpty)
             {
                 int n = Math.Min(stage.Length - staged, data.Length);
-                data.Span[..n].CopyTo(stage.AsSpan(staged));
+                data.Span[..n].CopyTo(stage.Span[staged..]);
                 staged += n;
                 data = data[n..];
                 if (staged == stage.Length) await FlushStageAsync();
             }
         }, ct);
         await FlushStageAsync();
+        if (pooled is not null) buffers.Return(pooled);     // after a failure it is simply left to the GC
     }
 
     async Task RunTapeOperationAsync(TapeOperationPlan p, CancellationToken ct)

@@ -25,6 +25,12 @@ public sealed unsafe class DirectIoBuffer : MemoryManager<byte>
         pointer = (byte*)NativeMemory.AlignedAlloc((nuint)lengthBytes, (nuint)alignmentBytes);
     }
 
+    /// <summary>True when <paramref name="span"/> starts at an address aligned to <paramref name="alignmentBytes"/>.</summary>
+    public static bool IsAligned(ReadOnlySpan<byte> span, int alignmentBytes)
+    {
+        fixed (byte* p = span) return ((nuint)p & (nuint)(alignmentBytes - 1)) == 0;
+    }
+
     public int AlignmentBytes { get; }
     public int LengthBytes => lengthBytes;
 

@@ -31,13 +31,17 @@ public sealed record FileBlockDeviceOptions
 /// aligned (e.g. <see cref="DirectIoBuffer"/>); other I/O goes through the page cache.
 /// Identity: <see cref="NaaDesignator"/> is stable across runs (see docs/datamover.md). Thread-safe.
 /// </summary>
-public sealed class FileBlockDevice : IBlockDevice
+public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
 {
     const int DirectAlignmentBytes = 4096;
 
     readonly SafeFileHandle handle;
     readonly SafeFileHandle? direct;
     readonly long lengthBytes;
+    readonly WriteBehind? writeBehind;
+
+    /// <summary>Buffered writes at least this long start their write-back at once (see <see cref="WriteBehind"/>).</summary>
+    const int WriteBehindMinBytes = 1 << 20;
 
     FileBlockDevice(string path, SafeFileHandle handle, SafeFileHandle? direct, FileBlockDeviceOptions options)
     {
@@ -45,6 +49,7 @@ public sealed class FileBlockDevice : IBlockDevice
         this.handle = handle;
         this.direct = direct;
         IsReadOnly = !options.Writable;
+        if (options.Writable) writeBehind = new WriteBehind(handle);
         lengthBytes = DeviceGeometry.GetLengthBytes(handle, path);
         BlockSizeBytes = DeviceGeometry.GetLogicalBlockSize(handle, path);
         BlockCount = lengthBytes / BlockSizeBytes;
@@ -118,18 +123,43 @@ public sealed class FileBlockDevice : IBlockDevice
         }
     }
 
+    /// <summary>The same read as <see cref="ReadAsync"/>, done on the calling thread.</summary>
+    public void Read(Lba lba, Span<byte> buffer)
+    {
+        long offset = CheckRange(lba, buffer.Length);
+        var h = PickHandle(buffer, offset);
+        int done = 0;
+        while (done < buffer.Length)
+        {
+            int n;
+            try
+            {
+                n = RandomAccess.Read(h, buffer[done..], offset + done);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"{Path}: read error at byte offset {offset + done}: {e.Message}", e);
+            }
+            if (n == 0) throw new IOException($"{Path}: unexpected end of device at byte offset {offset + done}");
+            done += n;
+        }
+    }
+
     public async ValueTask WriteAsync(Lba lba, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         if (IsReadOnly) throw new InvalidOperationException($"{Path} is open read-only");
         long offset = CheckRange(lba, buffer.Length);
+        var h = PickHandle(buffer, offset);
         try
         {
-            await RandomAccess.WriteAsync(PickHandle(buffer, offset), buffer, offset, cancellationToken);
+            await RandomAccess.WriteAsync(h, buffer, offset, cancellationToken);
         }
         catch (IOException e)
         {
             throw new IOException($"{Path}: write error at byte offset {offset}: {e.Message}", e);
         }
+        // A restore writes the volume in large pieces and fsyncs at the end: start each piece on its way to the disk now.
+        if (ReferenceEquals(h, handle) && buffer.Length >= WriteBehindMinBytes) writeBehind?.Start(offset, buffer.Length);
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken)
@@ -151,6 +181,12 @@ public sealed class FileBlockDevice : IBlockDevice
     }
 
     SafeFileHandle PickHandle(ReadOnlyMemory<byte> buffer, long offset) =>
+        direct is not null && offset % DirectAlignmentBytes == 0 && buffer.Length % DirectAlignmentBytes == 0
+            && DirectIoBuffer.IsAligned(buffer, DirectAlignmentBytes)
+            ? direct
+            : handle;
+
+    SafeFileHandle PickHandle(ReadOnlySpan<byte> buffer, long offset) =>
         direct is not null && offset % DirectAlignmentBytes == 0 && buffer.Length % DirectAlignmentBytes == 0
             && DirectIoBuffer.IsAligned(buffer, DirectAlignmentBytes)
             ? direct

@@ -4,6 +4,7 @@ using Offhost.Core.Devices;
 using Offhost.Core.Errors;
 using Offhost.Formats.Tape.Label;
 using Offhost.Formats.Tape.Simh;
+using Offhost.Io.Block;
 
 namespace Offhost.Io.Tape;
 
@@ -46,6 +47,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     readonly Memory<byte>[] scatter = new Memory<byte>[3];
     long lookaheadOffset = -1;
     uint lookaheadWord;
+    readonly WriteBehind writeBehind;
 
     SimhTapeDevice(string path, SafeFileHandle handle, bool writable, VolumeLabel? label)
     {
@@ -57,6 +59,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         earlyWarningStartBytes = label is null ? long.MaxValue : label.CapacityBytes - label.EarlyWarningBytes;
         lengthBytes = RandomAccess.GetLength(handle);
         DeviceId = "simh:" + Path.GetFullPath(path);
+        writeBehind = new WriteBehind(handle);
     }
 
     public string DeviceId { get; }
@@ -180,6 +183,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         TruncateAfter(end);
         offsetBytes = end;
         recordInFile++;
+        writeBehind.Written(end);
     }
 
     void WriteFilemarksUnchecked(int count)
@@ -210,7 +214,11 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     /// <summary>Everything after a write is gone, as on a real tape; also drop what we knew about it.</summary>
     void TruncateAfter(long endBytes)
     {
-        if (lengthBytes > endBytes) RandomAccess.SetLength(handle, endBytes);
+        if (lengthBytes > endBytes)
+        {
+            RandomAccess.SetLength(handle, endBytes);
+            writeBehind.Truncated(endBytes);
+        }
         lengthBytes = endBytes;
         lookaheadOffset = -1;
         while (fileStarts.Count - 1 > fileNumber) fileStarts.RemoveAt(fileStarts.Count - 1);

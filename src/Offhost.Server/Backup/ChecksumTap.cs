@@ -11,8 +11,12 @@ namespace Offhost.Server.Backup;
 /// computed where the data already flows (the mover), without a second read of the source or the tape.
 /// Streams must be registered with <see cref="Expect"/> in archive order before their bytes are written.
 /// Holes (ranges not stored) hash as zeros, so a checksum is of the stream's logical bytes.
+/// <para>With <c>hashBesideWrite</c> (default: four cores or more) a large record is hashed on a thread-pool thread while
+/// the tape writes it (hashing costs about as much CPU as the write); a record whose write fails may then have been
+/// hashed already, so after a failed write the tap refuses further writes and never reports <see cref="AllComplete"/>.
+/// One writer at a time.</para>
 /// </summary>
-public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
+public sealed class ChecksumTap(IStreamDevice inner, bool? hashBesideWrite = null) : IStreamDevice
 {
     sealed class Pending(PlannedStream stream, Action<ulong> done)
     {
@@ -24,8 +28,19 @@ public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
         public long RangeDoneBytes { get; set; }
     }
 
+    /// <summary>Records at least this long are hashed in parallel with their write; shorter ones are not worth a thread hop.</summary>
+    public const int ParallelHashMinBytes = 128 * 1024;
+
+    /// <summary>Whether records are hashed beside their write unless the caller says: only with four cores or more. The copy
+    /// already keeps two threads busy (the read pipeline's and the record writer's); on two cores a third only adds thread
+    /// hops (bench/README.md).</summary>
+    public static bool HashBesideWriteByDefault => Environment.ProcessorCount >= 4;
+
+    readonly bool hashBesideWrite = hashBesideWrite ?? HashBesideWriteByDefault;
+
     readonly Queue<Pending> pending = new();
     long archiveOffset;                     // bytes written to the current tape file
+    bool failed;                            // a write failed after its record may have been hashed
 
     /// <summary>Bytes written to the current tape file so far.</summary>
     public long ArchiveOffsetBytes => archiveOffset;
@@ -48,9 +63,27 @@ public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
 
     public async ValueTask<TapeWriteStatus> WriteRecordAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {
-        var status = await inner.WriteRecordAsync(record, cancellationToken);
-        Observe(record.Span);
-        return status;
+        if (failed) throw new InvalidOperationException("checksum tap: an earlier write failed, so the checksums no longer describe the tape");
+        if (!hashBesideWrite || record.Length < ParallelHashMinBytes || pending.Count == 0)
+        {
+            var status = await inner.WriteRecordAsync(record, cancellationToken);
+            Observe(record.Span);
+            return status;
+        }
+        var hashing = Task.Run(() => Observe(record.Span), CancellationToken.None);
+        try
+        {
+            var status = await inner.WriteRecordAsync(record, cancellationToken);
+            await hashing;
+            return status;
+        }
+        catch
+        {
+            failed = true;
+            try { await hashing; }
+            catch (Exception) { /* the first failure is the one to report */ }
+            throw;                                                             // the record's memory is no longer in use
+        }
     }
 
     void Observe(ReadOnlySpan<byte> record)
@@ -82,10 +115,11 @@ public sealed class ChecksumTap(IStreamDevice inner) : IStreamDevice
     }
 
     /// <summary>True when every expected stream has been seen whole.</summary>
-    public bool AllComplete => pending.Count == 0;
+    public bool AllComplete => pending.Count == 0 && !failed;
 
     public async ValueTask WriteFilemarksAsync(int count, CancellationToken cancellationToken)
     {
+        if (failed) throw new InvalidOperationException("checksum tap: an earlier write failed, so the checksums no longer describe the tape");
         await inner.WriteFilemarksAsync(count, cancellationToken);
         archiveOffset = 0;
     }
