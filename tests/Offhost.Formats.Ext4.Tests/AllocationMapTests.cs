@@ -179,35 +179,8 @@ public sealed class AllocationMapTests : IDisposable
             .Select(r => (r.StartBytes / blockSize, (r.StartBytes + r.LengthBytes) / blockSize)).ToList();
     }
 
-    /// <summary>Allocated block ranges [Start, End) as the complement of dumpe2fs' free lists (which name clusters by their first block).</summary>
-    internal static List<(long Start, long End)> DumpE2fsAllocated(string image, out int blockSize)
-    {
-        string text = Tool.RunChecked("dumpe2fs", [image], stdin: null);
-        long Field(string name) => long.Parse(Regex.Match(text, name + @":\s+(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        blockSize = (int)Field("Block size");
-        long blocks = Field("Block count");
-        var cluster = Regex.Match(text, @"Cluster size:\s+(\d+)");
-        long ratio = cluster.Success ? long.Parse(cluster.Groups[1].Value, CultureInfo.InvariantCulture) / blockSize : 1;
-        var free = new List<(long, long)>();
-        foreach (Match line in Regex.Matches(text, @"^  Free blocks: (.*)$", RegexOptions.Multiline))
-            foreach (string part in line.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var ends = part.Split('-');
-                long a = long.Parse(ends[0], CultureInfo.InvariantCulture);
-                long b = long.Parse(ends[^1], CultureInfo.InvariantCulture);
-                free.Add((a, Math.Min(blocks, b + ratio)));
-            }
-        free.Sort();
-        var allocated = new List<(long, long)>();
-        long at = 0;
-        foreach (var (a, b) in free)
-        {
-            if (a > at) allocated.Add((at, a));
-            at = Math.Max(at, b);
-        }
-        if (at < blocks) allocated.Add((at, blocks));
-        return allocated;
-    }
+    internal static List<(long Start, long End)> DumpE2fsAllocated(string image, out int blockSize) =>
+        Ext4VolumeBuilder.AllocatedBlocks(image, out blockSize);
 }
 
 /// <summary>The bitmap scanner against a bit-by-bit reading of arbitrary bytes.</summary>

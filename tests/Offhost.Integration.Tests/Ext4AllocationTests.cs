@@ -76,29 +76,5 @@ public class Ext4AllocationTests
         Assert.True(compared > 200, $"only {compared} files compared");
     }
 
-    /// <summary>Allocated block ranges [Start, End) as the complement of dumpe2fs' free lists.</summary>
-    static List<(long Start, long End)> AllocatedBlocks(string image, out int blockSize)
-    {
-        string text = Tool.RunChecked("dumpe2fs", [image], stdin: null);
-        long Field(string name) => long.Parse(Regex.Match(text, name + @":\s+(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        blockSize = (int)Field("Block size");
-        long blocks = Field("Block count");
-        var free = new List<(long, long)>();
-        foreach (Match line in Regex.Matches(text, @"^  Free blocks: (.*)$", RegexOptions.Multiline))
-            foreach (string part in line.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var ends = part.Split('-');
-                free.Add((long.Parse(ends[0], CultureInfo.InvariantCulture), long.Parse(ends[^1], CultureInfo.InvariantCulture) + 1));
-            }
-        free.Sort();
-        var allocated = new List<(long, long)>();
-        long at = 0;
-        foreach (var (a, b) in free)
-        {
-            if (a > at) allocated.Add((at, a));
-            at = Math.Max(at, b);
-        }
-        if (at < blocks) allocated.Add((at, blocks));
-        return allocated;
-    }
+    static List<(long Start, long End)> AllocatedBlocks(string image, out int blockSize) => Ext4VolumeBuilder.AllocatedBlocks(image, out blockSize);
 }
