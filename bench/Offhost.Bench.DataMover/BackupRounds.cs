@@ -31,7 +31,7 @@ internal static class BackupRounds
             await using var device = FileBlockDevice.Open(image, new FileBlockDeviceOptions { DirectIo = Environment.GetEnvironmentVariable("BENCH_DIRECT") == "1" });
             using var source = new FileBlockSource(image, device.DeviceId);
             byte[] tapeNaa = Scsi.Identification.NaaDesignator.Naa6FromIdentity("bench-tape:" + label.VolumeUuid);
-            var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, tapeNaa) { RecordBytes = recordBytes, SourceDescription = image };
+            var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, tapeNaa, image) { RecordBytes = recordBytes };
             var process = Process.GetCurrentProcess();
             process.Refresh();
             TimeSpan user0 = process.UserProcessorTime, sys0 = process.PrivilegedProcessorTime;

@@ -47,11 +47,10 @@ internal static class BackupImageCommand
         Devices.RequireLabel(tape, tapePath);
         await tape.Device.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
 
-        var request = new BackupImageRequest(source.Source, source.Device, source.Naa, tape.Device, tape.Naa)
+        var request = new BackupImageRequest([new BackupImageSource(source.Source, source.Device, source.Naa) { Partition = partition, Description = sourcePath }],
+            tape.Device, tape.Naa)
         {
-            Partition = partition,
             RecordBytes = recordBytes,
-            SourceDescription = sourcePath,
         };
         var result = await ProgressDisplay.RunAsync("Backing up", ProgressDisplay.Enabled(json), bytes: true, counter =>
         {

@@ -38,8 +38,9 @@ public sealed record BackupImageSource(IBlockSource Source, IBlockDevice Device,
 /// <param name="TapeNaa">Its NAA designator.</param>
 public sealed record BackupImageRequest(IReadOnlyList<BackupImageSource> Sources, IStreamDevice Tape, byte[] TapeNaa)
 {
-    public BackupImageRequest(IBlockSource source, IBlockDevice sourceDevice, byte[] sourceNaa, IStreamDevice tape, byte[] tapeNaa)
-        : this([new BackupImageSource(source, sourceDevice, sourceNaa)], tape, tapeNaa) { }
+    /// <summary>One source, all of its file systems.</summary>
+    public BackupImageRequest(IBlockSource source, IBlockDevice sourceDevice, byte[] sourceNaa, IStreamDevice tape, byte[] tapeNaa, string description = "")
+        : this([new BackupImageSource(source, sourceDevice, sourceNaa) { Description = description }], tape, tapeNaa) { }
 
     public int RecordBytes { get; init; } = 256 * 1024;
     public Guid BackupId { get; init; } = Guid.NewGuid();
@@ -53,19 +54,8 @@ public sealed record BackupImageRequest(IReadOnlyList<BackupImageSource> Sources
     /// copy (an agent's configuration ID). Throwing leaves the tape without an index.</summary>
     public Func<CancellationToken, Task>? BeforeIndex { get; init; }
 
-    /// <summary>Partition of the single source (shorthand for <see cref="BackupImageSource.Partition"/>).</summary>
-    public int? Partition
-    {
-        get => Sources.Count == 1 ? Sources[0].Partition : null;
-        init => Sources = [.. Sources.Select(s => s with { Partition = value })];
-    }
-
     /// <summary>Description of the backup's sources, joined (tape index header).</summary>
-    public string SourceDescription
-    {
-        get => field ?? string.Join(", ", Sources.Select(s => s.Description).Where(d => d.Length > 0));
-        init;
-    }
+    public string SourceDescription => string.Join(", ", Sources.Select(s => s.Description).Where(d => d.Length > 0));
 }
 
 /// <summary>The outcome of a backup image: where it is on the tape and what it holds.</summary>

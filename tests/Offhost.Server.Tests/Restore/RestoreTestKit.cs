@@ -20,10 +20,9 @@ public static class RestoreTestKit
         await using var device = FileBlockDevice.Open(imagePath, new FileBlockDeviceOptions { Writable = false });
         await using var tape = SimhTapeDevice.Create(tapePath, new VolumeLabel("RST001", 512L << 20, 1L << 20, new MapTime(1_700_000_000, 0), Guid.NewGuid()));
         await tape.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
-        var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, NaaDesignator.Naa6FromIdentity("tape:" + tape.Label!.VolumeUuid))
+        var request = new BackupImageRequest(source, device, device.NaaDesignator, tape, NaaDesignator.Naa6FromIdentity("tape:" + tape.Label!.VolumeUuid), imagePath)
         {
             RecordBytes = 64 * 1024,
-            SourceDescription = imagePath,
         };
         return await BackupImageJob.RunAsync(request, null, ct);
     }
