@@ -232,19 +232,27 @@ public class BackupCommandTests
         string tape = s["t.tap"], catalog = s["catalog.db"];
         NewTape(tape);
 
-        // Small tape records make the copy slow enough to be caught in the middle.
+        // The smallest tape records make the copy slow enough (over a million writes) to be caught in the middle.
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "offhost.dll"), "backup", vol.Path, "--tape", tape, "--catalog", catalog,
-                     "--snapshot", "freeze", "--quiesce", "0", "--record-size", "4K" })
+                     "--snapshot", "freeze", "--quiesce", "0", "--record-size", "512" })
             psi.ArgumentList.Add(a);
         using var backup = Process.Start(psi)!;
         var copying = new TaskCompletionSource();
-        backup.ErrorDataReceived += (_, e) => { if (e.Data?.Contains("Copying", StringComparison.Ordinal) == true) copying.TrySetResult(); };
+        bool copied = false;
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        backup.ErrorDataReceived += (_, e) =>
+        {
+            said.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {e.Data}");
+            if (e.Data?.Contains("Copying", StringComparison.Ordinal) == true) copying.TrySetResult();
+            if (e.Data?.Contains("Cataloguing", StringComparison.Ordinal) == true) copied = true;
+        };
         backup.BeginErrorReadLine();
         await copying.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
-        await Task.Delay(500, TestContext.Current.CancellationToken);
-        Assert.False(backup.HasExited, "the backup finished before it could be killed");
-        Assert.False(CanWrite(vol.Path, TimeSpan.FromSeconds(1)), "the file system should be frozen during a freeze-provider copy");
+        bool frozen = IsFrozen(vol.Path);
+        said.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} probe: frozen={frozen}");
+        Assert.False(copied || backup.HasExited, "the copy finished before the backup could be killed in the middle of it");
+        Assert.True(frozen, "the file system should be frozen during a freeze-provider copy:\n" + string.Join("\n", said));
         backup.Kill();   // SIGKILL
         await backup.WaitForExitAsync(TestContext.Current.CancellationToken);
 
@@ -252,6 +260,14 @@ public class BackupCommandTests
         var listed = Assert.Single(Backups(catalog));
         Assert.NotEqual("good", listed.GetProperty("status").GetString());
         Assert.Contains("interrupted", listed.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>True when the file system is frozen: a second FIFREEZE is refused (EBUSY). One that succeeds is undone.</summary>
+    static bool IsFrozen(string mountPoint)
+    {
+        if (Tool.TryRun("fsfreeze", ["-f", mountPoint]).ExitCode != 0) return true;
+        Tool.Run("fsfreeze", "-u", mountPoint);
+        return false;
     }
 
     static Process Start(string script)
