@@ -24,7 +24,9 @@ step "./offhost tape new $tape --capacity 1G --label VOL001"
 
 catalog="$work/catalog.db"
 step "./offhost backup $volume --tape $tape --catalog $catalog   (frozen image, storage map, EXTENDED COPY to tape, catalog)"
-backup_id=$(./offhost backup "$volume" --tape "$tape" --catalog "$catalog" --quiesce 0 | tee /dev/stderr | head -n 1)
+out=$(./offhost backup "$volume" --tape "$tape" --catalog "$catalog" --quiesce 0)
+echo "$out"
+backup_id=${out%%$'\n'*}   # the first line is the backup id
 
 step "./offhost backups --catalog $catalog"
 ./offhost backups --catalog "$catalog"
