@@ -52,6 +52,11 @@ internal static class BackupCommand
                 throw new UserFacingException($"--max-freeze must be more than 0 and at most {FrozenImageOptions.MaxFreezeLimit.TotalMinutes:0} minutes", ExitCodes.Usage);
             if (options.Quiesce.Enabled && options.Quiesce.Timeout < options.Quiesce.InactivityWindow)
                 throw new UserFacingException("--quiesce-timeout must be at least the --quiesce window", ExitCodes.Usage);
+            if (r.GetValue(files) is { Length: > 0 } patterns)
+            {
+                try { _ = new FileSet(patterns); }
+                catch (ArgumentException e) { throw new UserFacingException($"--files: {e.Message}", ExitCodes.Usage); }
+            }
             var targets = r.GetValue(sources)!.Select(s => new BackupTarget(s)
             {
                 Files = r.GetValue(files) is { Length: > 0 } f ? f : null,
