@@ -30,9 +30,9 @@ internal static class AgentCommand
             CertificatePath = r.GetValue(cert)!,
             KeyPath = r.GetValue(key)!,
             Token = AgentToken.FromFile(r.GetValue(tokenFile)!),
-            MaxFreeze = ParseDuration(r.GetValue(maxFreeze)!, "--max-freeze", FrozenImageOptions.MaxFreezeLimit),
+            MaxFreeze = CommonOptions.Duration(r.GetValue(maxFreeze)!, "--max-freeze", FrozenImageOptions.MaxFreezeLimit),
             AllowedTargets = (r.GetValue(allow) ?? []).Select(Path.GetFullPath).ToList(),
-            Quiesce = ParseDuration(r.GetValue(quiesceWindow)!, "--quiesce-window", TimeSpan.FromMinutes(5)) is var w && w > TimeSpan.Zero
+            Quiesce = CommonOptions.Duration(r.GetValue(quiesceWindow)!, "--quiesce-window", TimeSpan.FromMinutes(5)) is var w && w > TimeSpan.Zero
                 ? QuiesceOptions.Default with { InactivityWindow = w, Timeout = w + QuiesceOptions.Default.Timeout }
                 : QuiesceOptions.Disabled,
             Log = line => Console.Out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} {line}"),
@@ -58,15 +58,4 @@ internal static class AgentCommand
     }
 
     /// <summary>A duration as the other verbs take it (<c>90s</c>, <c>500ms</c>, <c>10m</c>, <c>1h</c>), from 0 up to <paramref name="max"/>.</summary>
-    internal static TimeSpan ParseDuration(string text, string option, TimeSpan max)
-    {
-        TimeSpan d;
-        try { d = Output.Units.ParseDuration(text); }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
-        {
-            throw new UserFacingException($"{option} {text}: not a duration (e.g. 90s, 10m)", ExitCodes.Usage);
-        }
-        if (d < TimeSpan.Zero || d > max) throw new UserFacingException($"{option} {text}: must be from 0 to {max}", ExitCodes.Usage);
-        return d;
-    }
 }

@@ -41,15 +41,14 @@ internal static class BackupCommand
                 Provider = Enum.Parse<SnapshotProvider>(r.GetValue(snapshot)!, ignoreCase: true),
                 Quiesce = new QuiesceOptions
                 {
-                    InactivityWindow = Duration(r.GetValue(quiesce)!, "--quiesce"),
-                    Timeout = Duration(r.GetValue(quiesceTimeout)!, "--quiesce-timeout"),
+                    InactivityWindow = CommonOptions.Duration(r.GetValue(quiesce)!, "--quiesce", QuiesceLimit),
+                    Timeout = CommonOptions.Duration(r.GetValue(quiesceTimeout)!, "--quiesce-timeout", QuiesceLimit),
                 },
-                MaxFreeze = Duration(r.GetValue(maxFreeze)!, "--max-freeze"),
+                MaxFreeze = CommonOptions.Duration(r.GetValue(maxFreeze)!, "--max-freeze", FrozenImageOptions.MaxFreezeLimit),
                 SnapshotDirectory = r.GetValue(snapshotDir),
                 WhileFrozen = r.GetValue(whileFrozen) is { } hook ? (image, token) => RunWhileFrozenAsync(hook, image, token) : null,
             };
-            if (options.MaxFreeze <= TimeSpan.Zero || options.MaxFreeze > FrozenImageOptions.MaxFreezeLimit)
-                throw new UserFacingException($"--max-freeze must be more than 0 and at most {FrozenImageOptions.MaxFreezeLimit.TotalMinutes:0} minutes", ExitCodes.Usage);
+            if (options.MaxFreeze == TimeSpan.Zero) throw new UserFacingException("--max-freeze must be more than 0", ExitCodes.Usage);
             if (options.Quiesce.Enabled && options.Quiesce.Timeout < options.Quiesce.InactivityWindow)
                 throw new UserFacingException("--quiesce-timeout must be at least the --quiesce window", ExitCodes.Usage);
             if (r.GetValue(files) is { Length: > 0 } patterns)
@@ -94,18 +93,8 @@ internal static class BackupCommand
             throw new UserFacingException($"--while-frozen command exited {process.ExitCode}; the snapshot was dropped and nothing was backed up");
     }
 
-    static TimeSpan Duration(string text, string option)
-    {
-        try
-        {
-            var d = Units.ParseDuration(text);
-            return d >= TimeSpan.Zero ? d : throw new FormatException();
-        }
-        catch (Exception e) when (e is FormatException or OverflowException)
-        {
-            throw new UserFacingException($"{option} {text}: not a duration (e.g. 3s, 500ms, 2m)", ExitCodes.Usage);
-        }
-    }
+    /// <summary>Longest quiesce window or wait accepted (a day: longer is a typo, not a plan).</summary>
+    static readonly TimeSpan QuiesceLimit = TimeSpan.FromDays(1);
 
     internal static async Task<int> RunAsync(IReadOnlyList<BackupTarget> targets, string tapePath, string? catalogPath, IFrozenSourceProvider freezer,
         int recordBytes, bool json, CancellationToken ct)

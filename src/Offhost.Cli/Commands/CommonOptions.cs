@@ -48,4 +48,17 @@ internal static class CommonOptions
     /// <summary>A catalog path as users see and give it: "/dir/file", or "/volN/dir/file" in a backup of several volumes.</summary>
     public static string DisplayPath(string path, int volume, int volumes) =>
         "/" + Server.CatalogRebuild.CatalogRestoreIndex.MemberName(path, Math.Max(1, volume), volumes);
+
+    /// <summary>A duration option ("3s", "500ms", "10m", "1h", or seconds) from 0 to <paramref name="max"/>.</summary>
+    public static TimeSpan Duration(string text, string option, TimeSpan max)
+    {
+        TimeSpan d;
+        try { d = Output.Units.ParseDuration(text); }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new UserFacingException($"{option} {text}: not a duration (e.g. 3s, 500ms, 10m)", ExitCodes.Usage);
+        }
+        if (d < TimeSpan.Zero || d > max) throw new UserFacingException($"{option} {text}: must be from 0 to {max}", ExitCodes.Usage);
+        return d;
+    }
 }

@@ -70,18 +70,14 @@ internal static class FilesCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>"/vol2/dir/*" in a backup of several volumes selects volume 2; the rest is matched against catalog paths.</summary>
+    /// <summary>"/vol2/dir/*" in a backup of several volumes selects volume 2 (as archive member names do); the rest is
+    /// matched against catalog paths.</summary>
     static (int? Volume, string? Glob) Split(string? pattern, int volumes)
     {
         if (pattern is null) return (null, null);
         string p = pattern.Contains('/', StringComparison.Ordinal) && !pattern.StartsWith('/') ? "/" + pattern : pattern;
-        if (volumes > 1 && p.StartsWith("/vol", StringComparison.Ordinal))
-        {
-            int slash = p.IndexOf('/', 1);
-            string number = slash < 0 ? p[4..] : p[4..slash];
-            if (int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int v))
-                return (v, slash < 0 ? null : p[slash..]);
-        }
-        return (null, p);
+        if (volumes <= 1 || !p.StartsWith("/vol", StringComparison.Ordinal)) return (null, p);
+        var (volume, path) = Server.CatalogRebuild.CatalogRestoreIndex.SplitMember(p.TrimStart('/') + (p.IndexOf('/', 1) < 0 ? "/" : ""), volumes);
+        return path == "/" + p.TrimStart('/') ? (null, p) : (volume, path == "/" ? null : path);
     }
 }

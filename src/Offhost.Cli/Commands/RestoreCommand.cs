@@ -60,16 +60,15 @@ internal static class RestoreCommand
             throw new UserFacingException($"backup {backup.Id} holds a file set ({string.Join(" ", source.FileSet)}) of {source.Path}, not the whole volume; restore its files with --to DIR", ExitCodes.Usage);
         var location = CatalogRestoreIndex.Build(catalog, backup.Id, ct);
         await using var tape = await CommonOptions.OpenBackupTapeAsync(catalog, location.MediaLabel, tapePath, ct);
-        await EnsureTargetAsync(tape, location.ArchiveFileNumber, volumeIndex, targetPath, ct);
-        return await RestoreImageCommand.RestoreVolumeAsync(tape, location.ArchiveFileNumber, targetPath, volumeIndex, keepOffsets: false, null, json, ct);
+        var read = await VolumeRestoreJob.ReadAsync(tape.Device, location.ArchiveFileNumber, ct);
+        CreateMissingImage(targetPath, read.Maps, volumeIndex);
+        return await RestoreImageCommand.RestoreVolumeAsync(tape, location.ArchiveFileNumber, targetPath, volumeIndex, keepOffsets: false, null, json, ct, read);
     }
 
     /// <summary>A missing image file is created at the size of the volume; an existing target is used as it is (the restore checks it is large enough).</summary>
-    static async Task EnsureTargetAsync(OpenedTape tape, int archiveFile, int volumeIndex, string targetPath, CancellationToken ct)
+    static void CreateMissingImage(string targetPath, IReadOnlyList<StoredMap> maps, int volumeIndex)
     {
         if (Devices.IsIscsi(targetPath) || File.Exists(targetPath) || targetPath.StartsWith("/dev/", StringComparison.Ordinal)) return;
-        var index = await VolumeRestoreJob.ReadIndexAsync(tape.Device, archiveFile, ct);
-        var maps = await VolumeRestoreJob.ReadMapsAsync(tape.Device, archiveFile, index, ct);
         if (volumeIndex > maps.Count) return;
         using var f = new FileStream(targetPath, FileMode.CreateNew, FileAccess.Write);
         f.SetLength(Server.Planning.ArchivePlanner.RemainderSizeBytes(maps[volumeIndex - 1].Volume));

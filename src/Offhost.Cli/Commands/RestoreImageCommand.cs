@@ -48,13 +48,14 @@ internal static class RestoreImageCommand
 
     /// <summary>Restores a volume (or files in place) of archive <paramref name="archiveFile"/> onto a target device.</summary>
     internal static async Task<int> RestoreVolumeAsync(OpenedTape tape, long archiveFile, string targetPath, int volumeIndex, bool keepOffsets,
-        string[]? paths, bool json, CancellationToken ct)
+        string[]? paths, bool json, CancellationToken ct, (Formats.Tape.Index.TapeIndex Index, IReadOnlyList<StoredMap> Maps)? read = null)
     {
         await using var target = await Devices.OpenBlockAsync(targetPath, writable: true, ct);
         var request = new VolumeRestoreRequest(tape.Device, tape.Naa, archiveFile, target.Device, target.Naa)
         {
             VolumeIndex = volumeIndex,
             KeepOffsets = keepOffsets,
+            Read = read,
             Paths = paths is { Length: > 0 } ? paths.ToHashSet(StringComparer.Ordinal) : null,
         };
         var result = await ProgressDisplay.RunAsync("Restoring", ProgressDisplay.Enabled(json), bytes: true, counter =>

@@ -54,9 +54,8 @@ public static unsafe partial class PosixFile
     }
 
     /// <summary>
-    /// Sets the times of an open file (futimens). A FUSE file system such as ntfs-3g stamps a written file's
-    /// modification time when it handles the file's release, which comes asynchronously after close, unless the times
-    /// were set through that open file; so restores set them here, just before closing. Returns 0 or the errno.
+    /// Sets the times of an open file (futimens). Restores set a file's times through its handle just before closing it,
+    /// as GNU tar does, so nothing done by name after the last write can come between. Returns 0 or the errno.
     /// </summary>
     public static int SetTimes(SafeFileHandle file, MapTime? accessed, MapTime? modified)
     {

@@ -292,10 +292,9 @@ public static class FileRestoreJob
                 full = aside;
             }
             restored[member] = full;
-            // Metadata goes on while the file is still open: a FUSE file system (ntfs-3g) handles the release of a written
-            // file asynchronously and stamps its modification time then, unless the times were set through the open file.
-            ApplyMetadata(m, full, isSymlink: false);
-            if (handle is not null) PosixFile.SetTimes(handle, m.Accessed, m.Modified);
+            // Metadata goes on while the file is still open, its times last and through the handle (futimens), as GNU tar
+            // does: a FUSE file system (ntfs-3g) handles the release of a closed file asynchronously, after later calls.
+            ApplyMetadata(m, full, isSymlink: false, handle);
             CloseOpenFile();
             hash = null;
         }
@@ -315,7 +314,8 @@ public static class FileRestoreJob
             handle = null;
         }
 
-        void ApplyMetadata(PaxMemberHeader m, string full, bool isSymlink)
+        /// <param name="open">The file's still-open handle: its times are set through it (see the comment where files end).</param>
+        void ApplyMetadata(PaxMemberHeader m, string full, bool isSymlink, SafeFileHandle? open = null)
         {
             if (!isSymlink && m.Kind != PaxEntryKind.Directory) lastFileMember = m;
             if (root)
@@ -349,7 +349,7 @@ public static class FileRestoreJob
             }
             if (m.Kind != PaxEntryKind.Directory)
             {
-                int err = PosixFile.SetTimes(full, m.Accessed, m.Modified);
+                int err = open is null ? PosixFile.SetTimes(full, m.Accessed, m.Modified) : PosixFile.SetTimes(open, m.Accessed, m.Modified);
                 if (err != 0) NotRestored.Add(new FileRestoreProblem(m.Path, $"times: {PosixFile.Describe(err)}"));
             }
         }

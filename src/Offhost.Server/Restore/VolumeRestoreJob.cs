@@ -16,6 +16,9 @@ public sealed record VolumeRestoreRequest(IStreamDevice Tape, byte[] TapeNaa, lo
     public bool KeepOffsets { get; init; }
     /// <summary>Restore only these files' blocks in place (paths as in the storage map); null for the whole volume.</summary>
     public IReadOnlySet<string>? Paths { get; init; }
+    /// <summary>The backup's index and stored maps when the caller already read them (<see cref="VolumeRestoreJob.ReadAsync"/>);
+    /// null reads them from the tape.</summary>
+    public (TapeIndex Index, IReadOnlyList<StoredMap> Maps)? Read { get; init; }
 }
 
 /// <summary>A storage map as stored in a backup: the volume, its entries and, when recorded, its allocated ranges.</summary>
@@ -55,8 +58,7 @@ public static class VolumeRestoreJob
 
     public static async Task<VolumeRestoreResult> RunAsync(VolumeRestoreRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
     {
-        var index = await ReadIndexAsync(request.Tape, request.ArchiveFileNumber, cancellationToken);
-        var maps = await ReadMapsAsync(request.Tape, request.ArchiveFileNumber, index, cancellationToken);
+        var (index, maps) = request.Read ?? await ReadAsync(request.Tape, request.ArchiveFileNumber, cancellationToken);
         if (request.VolumeIndex < 1 || request.VolumeIndex > maps.Count)
             throw new Core.Errors.UserFacingException($"the backup holds {maps.Count} volume(s); there is no volume {request.VolumeIndex}", 2);
 
@@ -145,6 +147,13 @@ public static class VolumeRestoreJob
         if (index.Header.ArchiveFileNumber != archiveFile)
             throw new Core.Errors.UserFacingException($"tape file {archiveFile + 1} is the index of archive {index.Header.ArchiveFileNumber}, not of {archiveFile}", 2);
         return index;
+    }
+
+    /// <summary>The index and the stored maps of the backup whose archive is tape file <paramref name="archiveFile"/>.</summary>
+    public static async Task<(TapeIndex Index, IReadOnlyList<StoredMap> Maps)> ReadAsync(IStreamDevice tape, long archiveFile, CancellationToken cancellationToken)
+    {
+        var index = await ReadIndexAsync(tape, archiveFile, cancellationToken);
+        return (index, await ReadMapsAsync(tape, archiveFile, index, cancellationToken));
     }
 
     /// <summary>Reads the storage maps stored in the archive, checking each against its checksum in the index.</summary>

@@ -31,7 +31,7 @@ public static class CatalogVerifyJob
                         $"catalog and tape index disagree: {s.SizeBytes} bytes, xxh64 {s.XxHash64:x16} in the catalog; {t.Stream.SizeBytes} bytes, xxh64 {t.Stream.XxHash64:x16} on tape"));
             }
 
-        var result = await VerifyJob.RunAsync(tape, location.ArchiveFileNumber, progressBytes, cancellationToken).ConfigureAwait(false);
+        var result = await VerifyJob.RunAsync(tape, location.ArchiveFileNumber, progressBytes, cancellationToken, onTape).ConfigureAwait(false);
         if (problems.Count > 0) result = result with { Problems = [.. problems, .. result.Problems] };
         catalog.RecordVerification(backupId, DateTimeOffset.UtcNow, result.Ok);
         return result;

@@ -39,9 +39,11 @@ public sealed record VerifyResult(Guid BackupId, long Members, long StreamsCheck
 /// </summary>
 public static class VerifyJob
 {
-    public static async Task<VerifyResult> RunAsync(IStreamDevice tape, long archiveFile, Action<long>? progressBytes, CancellationToken cancellationToken)
+    /// <param name="index">The backup's index when the caller already read it; null reads it from tape file <paramref name="archiveFile"/> + 1.</param>
+    public static async Task<VerifyResult> RunAsync(IStreamDevice tape, long archiveFile, Action<long>? progressBytes, CancellationToken cancellationToken,
+        TapeIndex? index = null)
     {
-        var index = await VolumeRestoreJob.ReadIndexAsync(tape, archiveFile, cancellationToken);
+        index ??= await VolumeRestoreJob.ReadIndexAsync(tape, archiveFile, cancellationToken);
         var visitor = new Visitor(index);
         ArchiveWalk? walk = null;
         long start = 0;
