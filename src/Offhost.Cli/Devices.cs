@@ -83,4 +83,16 @@ internal static class Devices
         if (tape.Label is null)
             throw new UserFacingException($"{name}: no Offhost volume label; label the tape first with 'offhost tape new'", ExitCodes.Usage);
     }
+
+    /// <summary>Checks the label and moves to end of data, where a backup is appended. Says so when a virtual tape ends in
+    /// a record cut short by an interrupted write (that record is overwritten; it belonged to a backup that never
+    /// finished, since a backup is good only once it is synced).</summary>
+    public static async Task PositionForAppendAsync(OpenedTape tape, string name, CancellationToken ct)
+    {
+        RequireLabel(tape, name);
+        await tape.Device.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
+        if (tape.Device is SimhTapeDevice { TornTailOffsetBytes: long torn } simh)
+            await Console.Error.WriteLineAsync($"offhost: warning: {name}: the tape ends in an incomplete record at byte offset {torn} " +
+                $"({simh.ImageBytes - torn} bytes, left by an interrupted write); writing from there");
+    }
 }

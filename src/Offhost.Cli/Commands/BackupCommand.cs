@@ -101,8 +101,7 @@ internal static class BackupCommand
     {
         using var catalog = CommonOptions.OpenCatalog(catalogPath);
         await using var tape = await Devices.OpenTapeAsync(tapePath, writable: true, ct);
-        Devices.RequireLabel(tape, tapePath);
-        await tape.Device.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
+        await Devices.PositionForAppendAsync(tape, tapePath, ct);
 
         bool progress = ProgressDisplay.Enabled(json);
         var result = await ProgressDisplay.RunAsync("Backing up", progress, bytes: true, counter =>

@@ -44,8 +44,7 @@ internal static class BackupImageCommand
     {
         await using var source = await Devices.OpenSourceAsync(sourcePath, ct);
         await using var tape = await Devices.OpenTapeAsync(tapePath, writable: true, ct);
-        Devices.RequireLabel(tape, tapePath);
-        await tape.Device.SpaceAsync(SpaceUnit.EndOfData, 1, ct);
+        await Devices.PositionForAppendAsync(tape, tapePath, ct);
 
         var request = new BackupImageRequest([new BackupImageSource(source.Source, source.Device, source.Naa) { Partition = partition, Description = sourcePath }],
             tape.Device, tape.Naa)

@@ -85,7 +85,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
         }
     }
 
-    static SafeFileHandle? TryOpenDirect(string path, bool writable)
+    internal static SafeFileHandle? TryOpenDirect(string path, bool writable)
     {
         int fd = LibcOpen.Open(path, (writable ? LibcOpen.O_RDWR : LibcOpen.O_RDONLY) | LibcOpen.O_DIRECT | LibcOpen.O_CLOEXEC, 0);
         if (fd < 0) return null;                                  // EINVAL: the file system has no O_DIRECT (tmpfs); stay buffered

@@ -12,9 +12,12 @@ namespace Offhost.Io.Tape;
 /// A virtual tape: an <see cref="IStreamDevice"/> over a SIMH .tap image (docs/formats/simh-tap.md). Tape file 0
 /// holds the Offhost <see cref="VolumeLabel"/> with the medium's capacity and early-warning zone; writes inside
 /// file 0 of a labelled tape are refused so the label cannot be destroyed by accident.
-/// <para>Writes are one positional gather write per record (leader, data, trailer), no fsync until
-/// <see cref="FlushAsync"/>; writing anywhere truncates the image after the new record, as a real drive forgets
-/// everything past the last write. Reads are one scatter read per record that also fetches the next leader.</para>
+/// <para>Writes at the end of the image go through a <see cref="DirectAppendWriter"/> (O_DIRECT, past the page cache, as
+/// a drive writes) where the file system allows it, otherwise one positional gather write per record (leader, data,
+/// trailer); no fsync until <see cref="FlushAsync"/>. Writing anywhere else truncates the image after the new record, as
+/// a real drive forgets everything past the last write. Reads are one scatter read per record that also fetches the
+/// next leader; they first put any appended data into the file. After a failed write the position is undefined, as on a
+/// drive: reposition before writing again.</para>
 /// <para>Operations complete synchronously (positional I/O on the calling thread). Not thread-safe.</para>
 /// </summary>
 public sealed class SimhTapeDevice : IStreamDevice, IDisposable
@@ -48,6 +51,8 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     long lookaheadOffset = -1;
     uint lookaheadWord;
     readonly WriteBehind writeBehind;
+    DirectAppendWriter? appender;
+    bool appendBuffered;   // the file system refused O_DIRECT, or a direct write failed: plain writes from now on
 
     SimhTapeDevice(string path, SafeFileHandle handle, bool writable, VolumeLabel? label)
     {
@@ -71,6 +76,9 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     public int MaxRecordBytes => SimhCodec.MaxRecordBytes;
 
     public TapePosition Position => new(fileNumber, recordInFile);
+
+    /// <summary>True while records are being appended through O_DIRECT (see <see cref="DirectAppendWriter"/>).</summary>
+    public bool WritesDirect => appender is not null;
 
     /// <summary>Byte offset of the current position in the image.</summary>
     public long OffsetBytes => offsetBytes;
@@ -100,9 +108,17 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
             throw new UserFacingException($"{path}: cannot create: {e.Message}", e, 2);
         }
         var device = new SimhTapeDevice(path, h, writable: true, label);
-        device.WriteRecordUnchecked(labelRecord);
-        device.WriteFilemarksUnchecked(1);
-        RandomAccess.FlushToDisk(h);
+        try
+        {
+            device.WriteRecordUnchecked(labelRecord);
+            device.WriteFilemarksUnchecked(1);
+            device.Flush();
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
         return device;
     }
 
@@ -177,21 +193,78 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         gather[1] = record;
         gather[2] = trailer.AsMemory(0, trailerBytes);
         long end = offsetBytes + SimhCodec.LengthWordBytes + record.Length + trailerBytes;
-        try { RandomAccess.Write(handle, gather, offsetBytes); }
-        catch (IOException) { DropTornWrite(); throw; }
+        try { Write(gather); }
         finally { gather[1] = default; }
         TruncateAfter(end);
         offsetBytes = end;
         recordInFile++;
-        writeBehind.Written(end);
+    }
+
+    /// <summary>Writes <paramref name="pieces"/> at the current position: appended direct at the end of the image, else
+    /// written in place (the caller then truncates after them).</summary>
+    void Write(ReadOnlyMemory<byte>[] pieces)
+    {
+        try
+        {
+            if (AppenderAt(offsetBytes) is { } a) { a.Append(pieces); return; }
+            RandomAccess.Write(handle, pieces, offsetBytes);
+            long end = offsetBytes;
+            foreach (var p in pieces) end += p.Length;
+            writeBehind.Written(end);
+        }
+        catch (IOException)
+        {
+            DropTornWrite();
+            throw;
+        }
+    }
+
+    /// <summary>The direct appender when <paramref name="atBytes"/> is the end of the image (opened on first use), else
+    /// null after putting what it holds into the file.</summary>
+    DirectAppendWriter? AppenderAt(long atBytes)
+    {
+        if (appender is not null && appender.EndBytes == atBytes) return appender;
+        CloseAppender();
+        if (appendBuffered) return null;
+        if (atBytes < lengthBytes) TruncateAfter(atBytes);   // everything after a write is gone: cut first, then append
+        appender = DirectAppendWriter.TryOpen(path, handle, atBytes);
+        appendBuffered = appender is null;
+        return appender;
+    }
+
+    /// <summary>Puts everything appended into the file, so that it can be read, truncated or synced.</summary>
+    void Drain() => appender?.Drain();
+
+    void CloseAppender()
+    {
+        if (appender is null) return;
+        try { appender.Drain(); }
+        catch (IOException)
+        {
+            AbandonAppender();
+            throw;
+        }
+        appender.Dispose();
+        appender = null;
+    }
+
+    /// <summary>After a failed direct write: records still in its buffers are lost, so the image ends where the file
+    /// does; later writes are plain ones.</summary>
+    void AbandonAppender()
+    {
+        appender?.Dispose();
+        appender = null;
+        appendBuffered = true;
+        lengthBytes = RandomAccess.GetLength(handle);
+        offsetBytes = Math.Min(offsetBytes, lengthBytes);
+        lookaheadOffset = -1;
     }
 
     void WriteFilemarksUnchecked(int count)
     {
         if (count == 0) return;
         var marks = new byte[count * SimhCodec.LengthWordBytes]; // tape marks are zero words
-        try { RandomAccess.Write(handle, marks, offsetBytes); }
-        catch (IOException) { DropTornWrite(); throw; }
+        Write([marks]);
         long end = offsetBytes + marks.Length;
         TruncateAfter(end);
         for (int i = 0; i < count; i++)
@@ -204,10 +277,19 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     }
 
     /// <summary>A failed write (e.g. the host disk is full) may leave part of a record; cut the image back to the
-    /// last complete object so it stays readable. The position does not move: the write did not happen.</summary>
+    /// last complete object so it stays readable. The position does not move: the write did not happen. A failed
+    /// direct append may have lost earlier records still in its buffers: the image ends where the file does.</summary>
     void DropTornWrite()
     {
-        try { TruncateAfter(offsetBytes); }
+        try
+        {
+            if (appender is { Failed: true })
+            {
+                AbandonAppender();
+                return;
+            }
+            TruncateAfter(offsetBytes);
+        }
         catch (IOException) { /* the original error is the one to report */ }
     }
 
@@ -216,6 +298,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     {
         if (lengthBytes > endBytes)
         {
+            Drain();
             RandomAccess.SetLength(handle, endBytes);
             writeBehind.Truncated(endBytes);
         }
@@ -262,6 +345,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
             scatter[1] = trailer.AsMemory(0, trailerBytes);
             scatter[2] = lookahead;
             long n;
+            Drain();
             try { n = RandomAccess.Read(handle, scatter, obj.DataOffsetBytes); }
             finally { scatter[0] = default; }
             if (n < fits + trailerBytes) ReadExactly(buffer[..fits], obj.DataOffsetBytes, trailer.AsMemory(0, trailerBytes), dataEnd);
@@ -292,6 +376,7 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
 
     void ReadFull(Span<byte> span, long at)
     {
+        Drain();
         int done = 0;
         while (done < span.Length)
         {
@@ -318,6 +403,17 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         if (obj.Kind == SimhObjectKind.Record && obj.DataOffsetBytes + obj.DataBytes + SimhCodec.LengthWordBytes > lengthBytes)
             CorruptStructure.Truncated($"{DeviceId}: SIMH record of {obj.DataBytes} bytes", at, obj.TotalBytes, left);
         return obj;
+    }
+
+    /// <summary>True when the object starting at <paramref name="at"/> is cut off by the end of the image.</summary>
+    bool RunsPastEnd(long at)
+    {
+        long left = lengthBytes - at;
+        if (left <= 0) return false;
+        if (left < SimhCodec.LengthWordBytes) return true;
+        ReadFull(leader, at);
+        var obj = SimhCodec.ClassifyLeader(BinaryPrimitives.ReadUInt32LittleEndian(leader), at);
+        return obj.Kind == SimhObjectKind.Record && obj.DataOffsetBytes + obj.DataBytes + SimhCodec.LengthWordBytes > lengthBytes;
     }
 
     /// <summary>The record at <paramref name="at"/> with its trailer verified (true extent, E11 form included).</summary>
@@ -462,13 +558,24 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         return done;
     }
 
+    /// <summary>Set by spacing to end of data when the image ends inside an object (a record or length word cut short
+    /// by an interrupted write, e.g. a killed process or a full disk): the offset where that object starts, where end of
+    /// data is reported and where the next write goes, replacing it. Null otherwise.</summary>
+    public long? TornTailOffsetBytes { get; private set; }
+
     long SpaceToEndOfData(CancellationToken ct)
     {
         long files = 0;
+        TornTailOffsetBytes = null;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             if (fileStarts.Count > fileNumber + 1) { SpaceFilemarksForward(1, ct); files++; continue; }
+            if (RunsPastEnd(offsetBytes))
+            {
+                TornTailOffsetBytes = offsetBytes;
+                return files;
+            }
             var obj = CheckedObjectAt(offsetBytes);
             switch (obj.Kind)
             {
@@ -534,8 +641,15 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     public ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (writable) RandomAccess.FlushToDisk(handle);
+        Flush();
         return ValueTask.CompletedTask;
+    }
+
+    void Flush()
+    {
+        if (!writable) return;
+        Drain();
+        RandomAccess.FlushToDisk(handle);
     }
 
     /// <summary>Lists every tape file from beginning of tape: records, payload bytes and where it starts. Leaves the position at BOT.</summary>
@@ -579,11 +693,25 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
 
     public ValueTask DisposeAsync()
     {
-        handle.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 
-    public void Dispose() => handle.Dispose();
+    /// <summary>Puts appended records into the file (not synced: that is <see cref="FlushAsync"/>) and closes it. Throws
+    /// when that write fails, unless an earlier write already failed.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (appender is { Failed: false }) CloseAppender();
+        }
+        finally
+        {
+            appender?.Dispose();
+            appender = null;
+            handle.Dispose();
+        }
+    }
 
     public override string ToString() => $"{path} ({Position})";
 }
