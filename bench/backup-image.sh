@@ -9,9 +9,11 @@
 # and the restore of the whole volume:
 #   ntfsclone --restore-image   vs   offhost restore-image (from the tape alone)   and   offhost restore --volume (catalog)
 #
-#   bench/backup-image.sh [volume-size=2G] [data-MiB=1400] [rounds=3] [cache=both|warm|cold] [record=1M]
+#   [MIX=large|small] bench/backup-image.sh [volume-size=2G] [data-MiB=1400] [rounds=3] [cache=both|warm|cold] [record=1M]
 #
-# The volume holds mixed files (many small, some medium, a few large, written through ntfs-3g). Each round runs every
+# The volume holds mixed files written through ntfs-3g. MIX=large (the default): by count 85 % small (up to 64 KiB),
+# 13 % of 1-16 MiB, 2 % of 64-200 MiB, so a few hundred files hold the data. MIX=small: a file server's mix, by count
+# 90 % of 1-16 KiB, 9 % of 16-256 KiB, 1 % of 256 KiB-4 MiB, so tens of thousands of files. Each round runs every
 # tool once, in the same order. warm: the volume is read into the page cache before the round, so the anchors copy at
 # memory speed. cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed command (after the mount for tar),
 # which is where a real backup runs. Every timed command starts after a `sync`, so none pays for the write-back of the
@@ -30,7 +32,8 @@ record=${5:-1M}
 work=${OFFHOST_BENCH_DIR:-/var/tmp/offhost-backup-bench}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 OFFHOST_NO_PROGRESS=1
 mkdir -p "$work/mnt"
-img="$work/ntfs-$size-$data_mib.img"
+mix=${MIX:-large}
+case "$mix" in large) img="$work/ntfs-$size-$data_mib.img" ;; small) img="$work/ntfs-$size-$data_mib-small.img" ;; *) echo "MIX: large or small" >&2; exit 2 ;; esac
 outputs=(dd.out dd-sync.out clone.img tar.out tape.tap btape.tap catalog.db restored.img restored-volume.img ntfsclone-restored.img)
 cleanup() {
   mountpoint -q "$work/mnt" && umount "$work/mnt" || true
@@ -45,15 +48,18 @@ if [ ! -f "$img" ]; then
   rm -f "$img.tmp"; truncate -s "$size" "$img.tmp"
   mkntfs -F -q -f -L bench "$img.tmp" >/dev/null 2>&1
   ntfs-3g -o streams_interface=xattr "$img.tmp" "$work/mnt"
-  python3 - "$work/mnt" "$data_mib" <<'PY'
+  python3 - "$work/mnt" "$data_mib" "$mix" <<'PY'
 import os, random, sys
-root, budget = sys.argv[1], int(sys.argv[2]) << 20
+root, budget, mix = sys.argv[1], int(sys.argv[2]) << 20, sys.argv[3]
 rnd = random.Random(1)
 blob = os.urandom(64 << 20)
 written = n = 0
 while written < budget:
     kind = rnd.random()
-    size = rnd.randint(100, 64 << 10) if kind < 0.85 else rnd.randint(1 << 20, 16 << 20) if kind < 0.98 else rnd.randint(64 << 20, 200 << 20)
+    if mix == "large":
+        size = rnd.randint(100, 64 << 10) if kind < 0.85 else rnd.randint(1 << 20, 16 << 20) if kind < 0.98 else rnd.randint(64 << 20, 200 << 20)
+    else:
+        size = rnd.randint(1 << 10, 16 << 10) if kind < 0.90 else rnd.randint(16 << 10, 256 << 10) if kind < 0.99 else rnd.randint(256 << 10, 4 << 20)
     d = os.path.join(root, f"d{n % 97}", f"e{n % 13}")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, f"f{n}.bin"), "wb") as f:

@@ -17,5 +17,10 @@ public sealed record CopyManagerOptions
     /// Memory used by a block→stream run is about (ReadsInFlight + 1) × ReadChunkBytes.</summary>
     public int ReadsInFlight { get; init; } = 2;
 
+    /// <summary>Flush (fsync) every destination when a parameter list completes, so that a GOOD status means the data is on
+    /// the medium. A job that runs many lists and flushes once at its end (a backup or a volume restore: a small-file
+    /// volume is hundreds of lists) turns this off; each flush is a disk cache flush, tens of milliseconds here.</summary>
+    public bool FlushAtListEnd { get; init; } = true;
+
     public static CopyManagerOptions Default { get; } = new();
 }

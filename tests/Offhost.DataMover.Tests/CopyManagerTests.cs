@@ -72,6 +72,46 @@ public class CopyManagerTests
         Assert.Equal(src.Data, dst.Data);
     }
 
+    [Property(MaxTest = 60)]
+    public async Task Inline_data_between_block_segments_lands_in_order_with_the_records_each_segment_makes_alone(ushort seed)
+    {
+        // An archive's shape: inline headers between files' block data, all to one tape, read by one pipeline per run.
+        var r = new Random(seed);
+        var src = MemoryBlockDevice.Random(seed, 800);
+        var inline = Offhost.Testing.TestData.Random(seed + 1, 4096);
+        var segments = new List<SegmentDescriptor>();
+        for (int i = r.Next(1, 30); i > 0; i--)
+        {
+            int record = r.Next(1, 4) == 1 ? r.Next(1, 3000) : 512 * r.Next(1, 9);
+            if (r.Next(3) == 0)
+            {
+                int offset = r.Next(0, 4000);
+                segments.Add(new InlineDataToStreamSegment(1, record, (uint)offset, (uint)r.Next(0, 4096 - offset)));
+            }
+            else
+            {
+                segments.Add(new BlockToStreamSegment(0, 1, record, (ushort)r.Next(0, 40), (ulong)r.Next(0, 760)));
+            }
+        }
+        var options = new CopyManagerOptions { ReadChunkBytes = 512 * r.Next(1, 64), ReadsInFlight = r.Next(1, 4) };
+
+        async Task<List<byte[]?>> RunAsync(bool oneListPerSegment)
+        {
+            var rig = new Rig();
+            var tape = new MemoryTapeDevice();
+            ushort s = rig.Block(seed % 2 == 1 ? new SynchronousBlockDevice(src) : src), t = rig.Tape(tape, pad: true);
+            Assert.Equal((0, 1), (s, t));
+            var m = rig.Manager(options);
+            if (oneListPerSegment)
+                foreach (var segment in segments) await m.ExecuteAsync(rig.List([segment], inline: inline), Ct);
+            else
+                await m.ExecuteAsync(rig.List(segments, inline: inline), Ct);
+            return tape.Objects.ToList();
+        }
+
+        Assert.Equal(await RunAsync(oneListPerSegment: true), await RunAsync(oneListPerSegment: false));
+    }
+
     [Fact]
     public async Task Adjacent_block_ranges_of_consecutive_segments_are_read_together()
     {

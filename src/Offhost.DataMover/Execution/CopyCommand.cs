@@ -353,9 +353,11 @@ internal sealed class CopyCommand
             {
                 case BlockToStreamPlan first:
                     {
+                        // Inline data to the same stream (an archive's headers between files' data) stays in the run: one
+                        // read pipeline per run, not one per file.
                         int j = i + 1;
-                        while (j < plans.Count && plans[j] is BlockToStreamPlan next && ReferenceEquals(next.Destination, first.Destination)) j++;
-                        await RunBlockToStreamAsync(plans.GetRange(i, j - i).Cast<BlockToStreamPlan>().ToList(), ct);
+                        while (j < plans.Count && plans[j] is IToStreamPlan next && ReferenceEquals(next.Destination, first.Destination)) j++;
+                        await RunToStreamAsync(plans.GetRange(i, j - i), ct);
                         i = j;
                         continue;
                     }
@@ -397,6 +399,7 @@ internal sealed class CopyCommand
             }
             i++;
         }
+        if (!options.FlushAtListEnd) return;
         foreach (var w in writers.Values)
         {
             try { await w.Device.FlushAsync(ct); }
@@ -452,21 +455,31 @@ internal sealed class CopyCommand
         return recordBytes >= c ? recordBytes : c / recordBytes * recordBytes;
     }
 
-    /// <summary>Consecutive block→stream segments to one stream device: one read pipeline over all their ranges, so adjacent
-    /// ranges are read together; records come out exactly as if each segment ran alone.</summary>
-    async Task RunBlockToStreamAsync(List<BlockToStreamPlan> run, CancellationToken ct)
+    /// <summary>Consecutive block→stream and inline-data→stream segments to one stream device: one read pipeline over all
+    /// the block ranges, so adjacent ranges are read together, with the inline data written in its place between them;
+    /// records come out exactly as if each segment ran alone.</summary>
+    async Task RunToStreamAsync(List<SegmentPlan> segments, CancellationToken ct)
     {
+        var run = segments.Cast<IToStreamPlan>().ToList();
         var w = Writer(run[0].Destination);
         int chunkBytes = ChunkBytes(run.Max(p => p.RecordBytes));
         int seg = 0;
         long segStart = 0, pos = 0;
         w.SetRecordBytes(run[0].RecordBytes);
 
-        async ValueTask EndFinishedAsync()
+        // Writes the inline segments reached and ends the segments whose bytes are all written.
+        async ValueTask AdvanceAsync(CancellationToken token)
         {
-            while (seg < run.Count && pos == segStart + run[seg].LengthBytes)
+            while (seg < run.Count)
             {
-                await EndStreamSegmentAsync(w, run[seg].End, run[seg].Index, ct);
+                if (run[seg] is MemoryToStreamPlan m && pos == segStart)
+                {
+                    if (m.Hold) Held.Append(m.Data.Span);
+                    await w.AppendAsync(m.Data, m.Index, token);
+                    pos += m.Data.Length;
+                }
+                if (pos != segStart + run[seg].LengthBytes) return;
+                await EndStreamSegmentAsync(w, run[seg].End, run[seg].Index, token);
                 segStart += run[seg].LengthBytes;
                 seg++;
                 if (seg < run.Count) w.SetRecordBytes(run[seg].RecordBytes);
@@ -477,8 +490,8 @@ internal sealed class CopyCommand
         {
             while (!data.IsEmpty)
             {
-                await EndFinishedAsync();
-                var p = run[seg];
+                await AdvanceAsync(token);
+                var p = (BlockToStreamPlan)run[seg];
                 int n = (int)Math.Min(data.Length, segStart + p.LengthBytes - pos);
                 if (p.Hold) Held.Append(data.Span[..n]);
                 await w.AppendAsync(data[..n], p.Index, token);
@@ -487,9 +500,9 @@ internal sealed class CopyCommand
             }
         }
 
-        var pieces = run.Select(p => new ReadPiece(p.Source, p.SourceOffsetBytes, p.LengthBytes));
-        await RunPipelineAsync(run, pieces, chunkBytes, ConsumeAsync, ct);
-        await EndFinishedAsync();
+        var pieces = run.OfType<BlockToStreamPlan>().Select(p => new ReadPiece(p.Source, p.SourceOffsetBytes, p.LengthBytes));
+        await RunPipelineAsync(segments, pieces, chunkBytes, ConsumeAsync, ct);
+        await AdvanceAsync(ct);
     }
 
     async Task RunBlockToBlockAsync(List<BlockToBlockPlan> run, CancellationToken ct)

@@ -27,14 +27,28 @@ internal abstract record SegmentPlan(int Index, SegmentDescriptor Descriptor)
         or DescriptorTypeCodes.BlockToBlockHold or DescriptorTypeCodes.StreamToDiscardHold;
 }
 
+/// <summary>A segment that writes a stream device: its bytes come from a block device or from the parameter list.</summary>
+internal interface IToStreamPlan
+{
+    int Index { get; }
+    long LengthBytes { get; }
+    IStreamDevice Destination { get; }
+    int RecordBytes { get; }
+    EndAction End { get; }
+    bool Hold { get; }
+}
+
 internal sealed record BlockToStreamPlan(int Index, SegmentDescriptor Descriptor, IBlockDevice Source, long SourceOffsetBytes,
-    long LengthBytes, IStreamDevice Destination, int RecordBytes, EndAction End) : SegmentPlan(Index, Descriptor);
+    long LengthBytes, IStreamDevice Destination, int RecordBytes, EndAction End) : SegmentPlan(Index, Descriptor), IToStreamPlan;
 
 internal sealed record BlockToBlockPlan(int Index, SegmentDescriptor Descriptor, IBlockDevice Source, long SourceOffsetBytes,
     long LengthBytes, IBlockDevice Destination, long DestinationOffsetBytes, EndAction End) : SegmentPlan(Index, Descriptor);
 
 internal sealed record MemoryToStreamPlan(int Index, SegmentDescriptor Descriptor, ReadOnlyMemory<byte> Data,
-    IStreamDevice Destination, int RecordBytes, EndAction End) : SegmentPlan(Index, Descriptor);
+    IStreamDevice Destination, int RecordBytes, EndAction End) : SegmentPlan(Index, Descriptor), IToStreamPlan
+{
+    public long LengthBytes => Data.Length;
+}
 
 /// <summary>Stream to block device, or to nowhere (<see cref="Destination"/> null: stream→discard).</summary>
 internal sealed record StreamToBlockPlan(int Index, SegmentDescriptor Descriptor, IStreamDevice Source, int RecordBytes, bool FixedRecords,

@@ -88,6 +88,7 @@ public static class BackupImageJob
     static readonly CopyManagerOptions CopyManagerForImages = new()
     {
         OperatingParameters = Scsi.ExtendedCopy.OperatingParameters.Default with { MaxInlineDataLengthBytes = 32u << 20 },
+        FlushAtListEnd = false,   // the tape is flushed once, before the index is written
     };
 
     public static async Task<BackupImageResult> RunAsync(BackupImageRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)

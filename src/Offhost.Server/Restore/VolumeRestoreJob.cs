@@ -81,7 +81,7 @@ public static class VolumeRestoreJob
         var registry = new DeviceRegistry();
         registry.Register(Requester, request.TapeNaa, request.Tape);
         registry.Register(Requester, request.TargetNaa, request.Target);
-        var manager = new CopyManager(registry, Requester);
+        var manager = new CopyManager(registry, Requester, new CopyManagerOptions { FlushAtListEnd = false });   // one flush at the end
         var targets = new RestoreTargets(request.TapeNaa, request.TargetNaa, bs, recordBytes, shift);
 
         await request.Tape.LocateAsync(new TapePosition(request.ArchiveFileNumber, 0), cancellationToken);
