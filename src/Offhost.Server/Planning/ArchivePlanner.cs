@@ -302,10 +302,11 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
 
         if (sparse)
         {
+            int cursor = 0;   // segments and pieces are both in stream order: each segment's search starts where the last one's did
             foreach (var seg in encoded.Layout.Segments)
             {
                 if (seg.MemberOffsetBytes > memberPos) { ops.Add(Zeros(seg.MemberOffsetBytes - memberPos)); memberPos = seg.MemberOffsetBytes; }
-                long emitted = EmitRange(pieces, seg.FileOffsetBytes, seg.LengthBytes, seg.PaddedBytes, ops);
+                long emitted = EmitRange(pieces, ref cursor, seg.FileOffsetBytes, seg.LengthBytes, seg.PaddedBytes, ops);
                 ranges.Add(new StoredRange(seg.FileOffsetBytes, start + memberPos, seg.LengthBytes));
                 memberPos += emitted;
             }
@@ -313,7 +314,8 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         else
         {
             ranges.Add(new StoredRange(0, start + memberPos, stream.SizeBytes));
-            memberPos += EmitRange(pieces, 0, stream.SizeBytes, PaxLayout.RoundUpToBlock(stream.SizeBytes), ops);
+            int cursor = 0;
+            memberPos += EmitRange(pieces, ref cursor, 0, stream.SizeBytes, PaxLayout.RoundUpToBlock(stream.SizeBytes), ops);
         }
         if (memberPos < encoded.Layout.TotalBytes) ops.Add(Zeros(encoded.Layout.TotalBytes - memberPos));
         else if (memberPos > encoded.Layout.TotalBytes)
@@ -363,12 +365,16 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
     /// <summary>Emits stream bytes [offset, offset+length) followed by padding up to <paramref name="paddedLength"/>.
     /// Returns the bytes emitted (= <paramref name="paddedLength"/>). When the last device piece ends the range on a
     /// block boundary of the stream, its final block is copied whole and its bytes past the data serve as the padding
-    /// (tar ignores padding); otherwise padding is zeros.</summary>
-    long EmitRange(List<Piece> pieces, long offset, long length, long paddedLength, List<CopyOp> ops)
+    /// (tar ignores padding); otherwise padding is zeros. <paramref name="cursor"/>: the first piece that may still
+    /// matter, advanced past those ending before <paramref name="offset"/> (ranges come in stream order; a sparse
+    /// volume remainder is tens of thousands of them).</summary>
+    long EmitRange(List<Piece> pieces, ref int cursor, long offset, long length, long paddedLength, List<CopyOp> ops)
     {
         long pos = offset, end = offset + length, emitted = 0;
-        foreach (var p in pieces)
+        while (cursor < pieces.Count && pieces[cursor].Offset + pieces[cursor].Length <= pos) cursor++;
+        for (int i = cursor; i < pieces.Count; i++)
         {
+            var p = pieces[i];
             if (p.Offset + p.Length <= pos) continue;
             if (p.Offset >= end) break;
             if (p.Offset > pos) { ops.Add(Zeros(p.Offset - pos)); emitted += p.Offset - pos; pos = p.Offset; }
