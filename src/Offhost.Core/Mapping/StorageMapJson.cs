@@ -200,6 +200,9 @@ public static class StorageMapJson
         };
         var e = new MapEntry(kind, r.GetProperty("path").GetString()!, r.GetProperty("id").GetUInt64());
         if (kind == MapEntryKind.Unmappable) return e with { Error = r.GetProperty("error").GetString() };
+        bool hasRdev = r.TryGetProperty("rdev", out var rdev);
+        if (hasRdev != (special is SpecialFileKind k && SpecialFiles.HasDevice(k)))
+            throw new InvalidDataException($"storage map: '{type}' record {(hasRdev ? "with" : "without")} \"rdev\"");
         return e with
         {
             Links = r.GetProperty("links").EnumerateArray().Select(x => x.GetString()!).ToArray(),
@@ -220,9 +223,7 @@ public static class StorageMapJson
                 : new Dictionary<string, ReadOnlyMemory<byte>>(),
             Streams = r.GetProperty("streams").EnumerateArray().Select(ReadStream).ToArray(),
             Special = special,
-            Device = r.TryGetProperty("rdev", out var rdev)
-                ? new DeviceNumber(rdev.GetProperty("major").GetUInt32(), rdev.GetProperty("minor").GetUInt32())
-                : null,
+            Device = hasRdev ? new DeviceNumber(rdev.GetProperty("major").GetUInt32(), rdev.GetProperty("minor").GetUInt32()) : null,
         };
     }
 
