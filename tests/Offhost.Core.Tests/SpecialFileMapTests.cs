@@ -71,4 +71,11 @@ public class SpecialFileMapTests
     [InlineData(0x0000u)]
     [InlineData(0xE000u)]
     public void Other_file_types_are_not_special(uint mode) => Assert.Null(SpecialFiles.FromMode(mode));
+
+    [Theory]
+    [InlineData("{\"type\":\"chardev\",\"path\":\"/c\",\"links\":[],\"id\":1,\"sequence\":0,\"size\":0,\"attributes\":[],\"streams\":[]}")]
+    [InlineData("{\"type\":\"fifo\",\"path\":\"/f\",\"links\":[],\"id\":1,\"sequence\":0,\"size\":0,\"attributes\":[],\"rdev\":{\"major\":1,\"minor\":2},\"streams\":[]}")]
+    [InlineData("{\"type\":\"file\",\"path\":\"/r\",\"links\":[],\"id\":1,\"sequence\":0,\"size\":0,\"attributes\":[],\"rdev\":{\"major\":1,\"minor\":2},\"streams\":[]}")]
+    public void Records_whose_rdev_contradicts_their_type_are_refused(string json) =>
+        Assert.Throws<InvalidDataException>(() => StorageMapJson.ReadEntry(Encoding.UTF8.GetBytes(json)));
 }
