@@ -29,7 +29,8 @@ public static class PaxEntryKinds
         Core.Mapping.SpecialFileKind.Fifo => PaxEntryKind.Fifo,
         Core.Mapping.SpecialFileKind.CharDevice => PaxEntryKind.CharDevice,
         Core.Mapping.SpecialFileKind.BlockDevice => PaxEntryKind.BlockDevice,
-        _ => PaxEntryKind.Socket,
+        Core.Mapping.SpecialFileKind.Socket => PaxEntryKind.Socket,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a special file kind"),
     };
 
     /// <summary>The special-file kind of a member kind; null for files, directories and links.</summary>
