@@ -16,6 +16,7 @@ OFFHOST_DEB_PACKAGES=(
   time             # /usr/bin/time for peak RSS in benchmarks
   sqlite3          # inspect catalogs
   fuse3            # FUSE mounts for ntfs-3g
+  python3          # test trees: Unix-domain sockets, xattrs larger than setfattr takes
   coreutils
 )
 

@@ -272,7 +272,7 @@ public sealed class Catalog : IDisposable
     const string FileColumns = """
         id, kind, path, volume_index, size_bytes, mode, uid, gid, attributes, links,
         created_s, created_ns, modified_s, modified_ns, changed_s, changed_ns, accessed_s, accessed_ns,
-        target, link_kind, xattrs, error
+        target, link_kind, xattrs, error, special, rdev_major, rdev_minor
         """;
 
     /// <summary>
@@ -356,6 +356,8 @@ public sealed class Catalog : IDisposable
             LinkKind = r.IsDBNull(19) ? null : r.GetString(19),
             Xattrs = r.IsDBNull(20) ? new Dictionary<string, byte[]>() : CatalogBlob.DecodeXattrs((byte[])r[20], $"xattrs of file {id}"),
             Error = r.IsDBNull(21) ? null : r.GetString(21),
+            Special = r.IsDBNull(22) ? null : SpecialFiles.Parse(r.GetString(22)),
+            Device = r.IsDBNull(23) || r.IsDBNull(24) ? null : new DeviceNumber((uint)r.GetInt64(23), (uint)r.GetInt64(24)),
         };
     }
 

@@ -2,7 +2,7 @@ using Offhost.Core.Mapping;
 
 namespace Offhost.Catalog;
 
-/// <summary>One file, directory or link of a backup with its metadata and streams.</summary>
+/// <summary>One file, directory, link or special file of a backup with its metadata and streams.</summary>
 public sealed record CatalogFile(CatalogFileKind Kind, string Path)
 {
     /// <summary>Row id, assigned by the catalog; 0 before insertion.</summary>
@@ -37,6 +37,16 @@ public sealed record CatalogFile(CatalogFileKind Kind, string Path)
 
     public string? Error { get; init; }
 
+    /// <summary>For <see cref="CatalogFileKind.Special"/>: which kind of special file; null otherwise.</summary>
+    public SpecialFileKind? Special { get; init; }
+
+    /// <summary>For character and block devices: the device number; null otherwise.</summary>
+    public DeviceNumber? Device { get; init; }
+
+    /// <summary>The kind as <c>offhost files</c> names it: file, directory, symlink, unmappable, or the special kind
+    /// (fifo, chardev, blockdev, socket).</summary>
+    public string KindName => Kind == CatalogFileKind.Special && Special is { } s ? SpecialFiles.Name(s) : Kind.ToString().ToLowerInvariant();
+
     /// <summary>Builds a catalog file from a storage-map entry. Streams get their source extents (device
     /// <paramref name="deviceIndex"/>) but no tape location or checksum; the caller adds those as data is written.</summary>
     public static CatalogFile FromMapEntry(MapEntry entry, int volumeIndex, int deviceIndex = 0)
@@ -47,6 +57,7 @@ public sealed record CatalogFile(CatalogFileKind Kind, string Path)
             MapEntryKind.File => CatalogFileKind.File,
             MapEntryKind.Directory => CatalogFileKind.Directory,
             MapEntryKind.Symlink => CatalogFileKind.Symlink,
+            MapEntryKind.Special => CatalogFileKind.Special,
             _ => CatalogFileKind.Unmappable,
         };
         return new CatalogFile(kind, entry.Path)
@@ -66,6 +77,8 @@ public sealed record CatalogFile(CatalogFileKind Kind, string Path)
             LinkKind = entry.LinkKind,
             Xattrs = entry.Xattrs.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal),
             Error = entry.Error,
+            Special = entry.Special,
+            Device = entry.Device,
             Streams = entry.Streams.Select(s => new CatalogStream(s.Name, s.SizeBytes)
             {
                 Extents = s.Extents

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Offhost.Core.Mapping;
 
 namespace Offhost.Catalog;
 
@@ -34,13 +35,13 @@ public sealed class CatalogFileWriter : IDisposable
         _insertFile.CommandText = """
             INSERT INTO files (backup_id, volume_index, path, kind, size_bytes, mode, uid, gid, attributes, links,
                 created_s, created_ns, modified_s, modified_ns, changed_s, changed_ns, accessed_s, accessed_ns,
-                target, link_kind, xattrs, error, id)
+                target, link_kind, xattrs, error, id, special, rdev_major, rdev_minor)
             VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17,
-                $p18, $p19, $p20, $p21, $p22)
+                $p18, $p19, $p20, $p21, $p22, $p23, $p24, $p25)
             """;
         _maxId = db.CreateCommand();
         _maxId.CommandText = "SELECT coalesce(max(id), 0) FROM files";
-        _f = Enumerable.Range(0, 23).Select(i => _insertFile.Parameters.Add(new SqliteParameter($"$p{i}", null))).ToArray();
+        _f = Enumerable.Range(0, 26).Select(i => _insertFile.Parameters.Add(new SqliteParameter($"$p{i}", null))).ToArray();
         _insertStream = db.CreateCommand();
         _insertStream.CommandText = """
             INSERT INTO streams (file_id, idx, name, size_bytes, media_label, tape_file, header_offset, data_offset, xxhash64, extents)
@@ -85,6 +86,9 @@ public sealed class CatalogFileWriter : IDisposable
         Set(_f[21], file.Error);
         long id = _nextId++;
         Set(_f[22], id);
+        Set(_f[23], file.Special is { } special ? SpecialFiles.Name(special) : null);
+        Set(_f[24], file.Device?.Major);
+        Set(_f[25], file.Device?.Minor);
         _insertFile.ExecuteNonQuery();
 
         for (int i = 0; i < file.Streams.Count; i++)

@@ -97,6 +97,12 @@ internal static class Migrations
         ALTER TABLE backups ADD COLUMN verified_at INTEGER;
         ALTER TABLE backups ADD COLUMN verify_ok INTEGER;
         """,
+        // 5: special files (kind 3) say which kind ('fifo', 'chardev', 'blockdev', 'socket') and, for devices, their number.
+        """
+        ALTER TABLE files ADD COLUMN special TEXT;
+        ALTER TABLE files ADD COLUMN rdev_major INTEGER;
+        ALTER TABLE files ADD COLUMN rdev_minor INTEGER;
+        """,
     ];
 
     internal static int Latest => Steps.Length;

@@ -67,6 +67,28 @@ public sealed class Ext4Inode
     public bool IsSymlink => FileType == TypeSymlink;
     public bool HasFlag(uint flag) => (Flags & flag) != 0;
 
+    /// <summary>For character and block device inodes, the device number the node stands for; null for other types.</summary>
+    public DeviceNumber? Device => FileType is TypeChar or TypeBlock ? DecodeDevice(Block.Span) : null;
+
+    /// <summary>
+    /// The device number a device inode keeps in <c>i_block</c>, as Linux reads it: a non-zero first word holds the old
+    /// 16-bit form (major in bits 8–15, minor in bits 0–7 of its low half); otherwise the second word holds the 32-bit
+    /// form (minor bits 0–7, major bits 8–19, minor bits 8–19 from bits 20–31). Any bytes decode; nothing is checked,
+    /// as the kernel checks nothing.
+    /// </summary>
+    public static DeviceNumber DecodeDevice(ReadOnlySpan<byte> block)
+    {
+        if (block.Length < 8) throw new ArgumentException("i_block holds at least two 32-bit words", nameof(block));
+        uint first = BinaryPrimitives.ReadUInt32LittleEndian(block);
+        if (first != 0)
+        {
+            uint old = first & 0xFFFF;
+            return new DeviceNumber(old >> 8, old & 0xFF);
+        }
+        uint dev = BinaryPrimitives.ReadUInt32LittleEndian(block[4..]);
+        return new DeviceNumber((dev & 0xF_FF00) >> 8, (dev & 0xFF) | ((dev >> 12) & 0xF_FF00));
+    }
+
     static bool Fits(int extra, int fieldAt) => GoodOldSize + extra >= fieldAt + 4;
 
     /// <summary>A time field: signed 32-bit seconds, extended by the epoch bits and nanoseconds of the extra field when the inode has it.</summary>

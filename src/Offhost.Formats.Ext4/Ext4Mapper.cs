@@ -203,10 +203,12 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             found.Remove("system.data", out inlineTail);
             if (found.Count > 0) xattrs = found;
         }
+        var special = SpecialFiles.FromMode(inode.Mode);
         var kind = inode.FileType switch
         {
             Ext4Inode.TypeDir => MapEntryKind.Directory,
             Ext4Inode.TypeSymlink => MapEntryKind.Symlink,
+            _ when special is not null => MapEntryKind.Special,
             _ => MapEntryKind.File,
         };
         return new MapEntry(kind, path, inode.Number)
@@ -225,6 +227,8 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             Xattrs = xattrs,
             Streams = inode.IsRegular ? [BuildStream(inode, inlineTail)] : [],
             Target = inode.IsSymlink ? ReadSymlink(inode, inlineTail) : null,
+            Special = special,
+            Device = inode.Device,
         };
     }
 

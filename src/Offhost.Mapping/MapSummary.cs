@@ -8,6 +8,8 @@ public sealed class MapSummary
     public long Files { get; private set; }
     public long Directories { get; private set; }
     public long Symlinks { get; private set; }
+    /// <summary>FIFOs, device nodes and sockets.</summary>
+    public long SpecialFiles { get; private set; }
     public long Unmappable { get; private set; }
     public long ResidentStreams { get; private set; }
     public long NonResidentStreams { get; private set; }
@@ -28,6 +30,7 @@ public sealed class MapSummary
             case MapEntryKind.File: Files++; break;
             case MapEntryKind.Directory: Directories++; break;
             case MapEntryKind.Symlink: Symlinks++; break;
+            case MapEntryKind.Special: SpecialFiles++; break;
             case MapEntryKind.Unmappable:
                 Unmappable++;
                 if (FirstUnmappable.Count < 20) FirstUnmappable.Add(e);

@@ -28,6 +28,14 @@ public static class MapMessages
                 MapEntryKind.File => Entry.Types.Kind.File,
                 MapEntryKind.Directory => Entry.Types.Kind.Directory,
                 MapEntryKind.Symlink => Entry.Types.Kind.Symlink,
+                MapEntryKind.Special => e.Special switch
+                {
+                    SpecialFileKind.Fifo => Entry.Types.Kind.Fifo,
+                    SpecialFileKind.CharDevice => Entry.Types.Kind.CharDevice,
+                    SpecialFileKind.BlockDevice => Entry.Types.Kind.BlockDevice,
+                    SpecialFileKind.Socket => Entry.Types.Kind.Socket,
+                    _ => throw new ArgumentException($"special entry '{e.Path}' does not say which kind of special file it is", nameof(e)),
+                },
                 _ => Entry.Types.Kind.Unmappable,
             },
             Path = e.Path,
@@ -47,6 +55,11 @@ public static class MapMessages
         if (e.Uid is uint uid) m.Uid = uid;
         if (e.Gid is uint gid) m.Gid = gid;
         if (e.Error is not null) m.Error = e.Error;
+        if (e.Device is DeviceNumber dev)
+        {
+            m.RdevMajor = dev.Major;
+            m.RdevMinor = dev.Minor;
+        }
         foreach (var (k, v) in e.Xattrs) m.Xattrs[k] = ByteString.CopyFrom(v.Span);
         foreach (var s in e.Streams) m.Streams.Add(ToMessage(s));
         return m;
@@ -135,14 +148,27 @@ public static class MapMessages
         string where = $"agent map entry {position}";
         CorruptStructure.Check(m.Path.Length > 0 && m.Path[0] == '/', where, position, "path is not absolute");
         CorruptStructure.Check(m.SizeBytes >= 0, where, position, $"negative size {m.SizeBytes}");
+        SpecialFileKind? special = m.Kind switch
+        {
+            Entry.Types.Kind.Fifo => SpecialFileKind.Fifo,
+            Entry.Types.Kind.CharDevice => SpecialFileKind.CharDevice,
+            Entry.Types.Kind.BlockDevice => SpecialFileKind.BlockDevice,
+            Entry.Types.Kind.Socket => SpecialFileKind.Socket,
+            _ => null,
+        };
         var kind = m.Kind switch
         {
             Entry.Types.Kind.File => MapEntryKind.File,
             Entry.Types.Kind.Directory => MapEntryKind.Directory,
             Entry.Types.Kind.Symlink => MapEntryKind.Symlink,
             Entry.Types.Kind.Unmappable => MapEntryKind.Unmappable,
+            _ when special is not null => MapEntryKind.Special,
             _ => CorruptStructure.Throw<MapEntryKind>(where, position, $"unknown entry kind {(int)m.Kind}"),
         };
+        bool device = special is { } sk && SpecialFiles.HasDevice(sk);
+        CorruptStructure.Check(m.HasRdevMajor == device && m.HasRdevMinor == device, where, position,
+            device ? $"{m.Kind} entry without its device number" : $"{m.Kind} entry with a device number");
+        CorruptStructure.Check(special is null || m.Streams.Count == 0, where, position, $"{m.Kind} entry with data streams");
         var streams = new MapStream[m.Streams.Count];
         for (int i = 0; i < streams.Length; i++) streams[i] = FromMessage(m.Streams[i], blockSizeBytes, deviceSizeBytes, where, position);
         var xattrs = new Dictionary<string, ReadOnlyMemory<byte>>(m.Xattrs.Count, StringComparer.Ordinal);
@@ -166,6 +192,8 @@ public static class MapMessages
             Xattrs = xattrs,
             Streams = streams,
             Error = m.HasError ? m.Error : null,
+            Special = special,
+            Device = device ? new DeviceNumber(m.RdevMajor, m.RdevMinor) : null,
         };
     }
 

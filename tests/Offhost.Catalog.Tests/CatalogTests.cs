@@ -217,6 +217,28 @@ public sealed class CatalogTests : IDisposable
     }
 
     [Fact]
+    public void Special_files_keep_their_kind_and_device_number()
+    {
+        var b = Begin();
+        var device = CatalogFile.FromMapEntry(new MapEntry(MapEntryKind.Special, "/dev/sda", 9)
+        {
+            Special = SpecialFileKind.BlockDevice, Device = new DeviceNumber(4095, 1_048_575), Mode = 0x6180,
+        }, volumeIndex: 1);
+        Assert.Equal((CatalogFileKind.Special, "blockdev"), (device.Kind, device.KindName));
+        using (var w = _catalog.BeginFiles(b.Id))
+        {
+            w.Add(device);
+            w.Add(new CatalogFile(CatalogFileKind.Special, "/dev/fifo") { Special = SpecialFileKind.Fifo });
+            w.Add(new CatalogFile(CatalogFileKind.File, "/plain"));
+            w.Complete();
+        }
+        var files = _catalog.FindFiles(b.Id, "**").ToDictionary(f => f.Path);
+        Assert.Equal((SpecialFileKind.BlockDevice, new DeviceNumber(4095, 1_048_575)), (files["/dev/sda"].Special!.Value, files["/dev/sda"].Device!.Value));
+        Assert.Equal(("fifo", (DeviceNumber?)null), (files["/dev/fifo"].KindName, files["/dev/fifo"].Device));
+        Assert.Equal(("file", (SpecialFileKind?)null), (files["/plain"].KindName, files["/plain"].Special));
+    }
+
+    [Fact]
     public void Find_files_by_pattern_streams_in_path_order()
     {
         var b = Begin();

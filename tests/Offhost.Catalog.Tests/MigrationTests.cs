@@ -29,7 +29,7 @@ public class MigrationTests
             Assert.Equal(version, Migrations.CurrentVersion(db));
             Exec(db, "INSERT INTO backups (id, status, started_at) VALUES ('20250101T000000Z-00000001', 1, 0)");
             Exec(db, "INSERT INTO backups (id, status, started_at) VALUES ('20250101T000000Z-00000002', 0, 0)");
-            Exec(db, "INSERT INTO backup_sources VALUES ('20250101T000000Z-00000001', 0, '/dev/sda1', 'ntfs')");
+            Exec(db, "INSERT INTO backup_sources (backup_id, idx, path, file_system) VALUES ('20250101T000000Z-00000001', 0, '/dev/sda1', 'ntfs')");
             if (version >= 2)
                 Exec(db, "INSERT INTO files (backup_id, volume_index, path, kind, size_bytes) VALUES ('20250101T000000Z-00000001', 0, '/a', 0, 5)");
         }
@@ -43,6 +43,7 @@ public class MigrationTests
         Assert.Equal("20250101T000000Z-00000002", Assert.Single(c.Interrupted).Id);
         Assert.StartsWith("interrupted: an unknown process", c.GetBackup("20250101T000000Z-00000002")!.Error, StringComparison.Ordinal);
         if (version >= 2) Assert.Equal(5, c.GetFile("20250101T000000Z-00000001", "/a")!.SizeBytes);
+        if (version >= 2) Assert.Null(c.GetFile("20250101T000000Z-00000001", "/a")!.Special);
     }
 
     [Fact]

@@ -82,6 +82,25 @@ public class StorageMapLineWriterTests
         Same(new MapEntry(MapEntryKind.Directory, path, 5));
         Same(new MapEntry(MapEntryKind.Unmappable, path, 7) { Error = "bad " + path });
         Same(new MapEntry(MapEntryKind.Symlink, path, ulong.MaxValue) { Target = path, Streams = [new MapStream("", 0)] });
+        foreach (var special in Enum.GetValues<SpecialFileKind>())
+            Same(new MapEntry(MapEntryKind.Special, path, 9)
+            {
+                Special = special,
+                Mode = SpecialFiles.TypeBits(special) | 0b110_100_000,
+                Device = SpecialFiles.HasDevice(special) ? new DeviceNumber(uint.MaxValue, 0) : null,
+            });
+    }
+
+    [Property(MaxTest = 500)]
+    public bool Special_entries_match_the_reference_writer(string? path, byte kind, uint major, uint minor, bool device)
+    {
+        var e = new MapEntry(MapEntryKind.Special, path ?? "", major)
+        {
+            Special = (SpecialFileKind)(kind % 4),
+            Device = device ? new DeviceNumber(major, minor) : null,
+            Uid = minor,
+        };
+        return Reference(e).AsSpan().SequenceEqual(Fast(e));
     }
 
     [Property(MaxTest = 2000)]

@@ -92,7 +92,9 @@ internal static class MapVerifier
                 if (checkContent) CompareContent(e, s, device, blockSize, Path.Combine(truth.Root, e.Path.TrimStart('/')));
                 break;
             default:
-                Assert.Equal(MapEntryKind.File, e.Kind);
+                Assert.Equal(MapEntryKind.Special, e.Kind);
+                Assert.Equal(SpecialFiles.FromMode(n.Mode), e.Special);
+                Assert.True(n.Rdev == e.Device, $"{where}: device {e.Device} != {n.Rdev}");
                 Assert.Empty(e.Streams);
                 break;
         }

@@ -9,7 +9,11 @@ namespace Offhost.Formats.Ext4.Tests;
 internal sealed class MountTruth
 {
     public sealed record Node(string Path, string Type, long Size, uint Mode, uint Uid, uint Gid,
-        MapTime? Birth, MapTime Accessed, MapTime Modified, MapTime Changed, int Links, ulong Inode);
+        MapTime? Birth, MapTime Accessed, MapTime Modified, MapTime Changed, int Links, ulong Inode)
+    {
+        /// <summary>For device nodes, the device number stat reports (%t, %T); null otherwise.</summary>
+        public DeviceNumber? Rdev { get; init; }
+    }
 
     public Dictionary<string, Node> Nodes { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, Dictionary<string, string>> Xattrs { get; } = new(StringComparer.Ordinal);
@@ -18,7 +22,7 @@ internal sealed class MountTruth
     public MountTruth(string mountPoint, bool withXattrs)
     {
         Root = mountPoint;
-        string output = Tool.Bash($"cd '{mountPoint}' && find . -print0 | xargs -0 stat --printf '%n\\t%f\\t%s\\t%u\\t%g\\t%.9W\\t%.9X\\t%.9Y\\t%.9Z\\t%h\\t%i\\n'");
+        string output = Tool.Bash($"cd '{mountPoint}' && find . -print0 | xargs -0 stat --printf '%n\\t%f\\t%s\\t%u\\t%g\\t%.9W\\t%.9X\\t%.9Y\\t%.9Z\\t%h\\t%i\\t%t\\t%T\\n'");
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var f = line.Split('\t');
@@ -29,7 +33,12 @@ internal sealed class MountTruth
             Nodes[path] = new Node(path, type, long.Parse(f[2], CultureInfo.InvariantCulture), mode,
                 uint.Parse(f[3], CultureInfo.InvariantCulture), uint.Parse(f[4], CultureInfo.InvariantCulture),
                 birth.UnixSeconds == 0 && birth.Nanoseconds == 0 ? null : birth, ParseTime(f[6]), ParseTime(f[7]), ParseTime(f[8]),
-                int.Parse(f[9], CultureInfo.InvariantCulture), ulong.Parse(f[10], CultureInfo.InvariantCulture));
+                int.Parse(f[9], CultureInfo.InvariantCulture), ulong.Parse(f[10], CultureInfo.InvariantCulture))
+            {
+                Rdev = (mode & 0xF000) is 0x2000 or 0x6000
+                    ? new DeviceNumber(uint.Parse(f[11], NumberStyles.HexNumber, CultureInfo.InvariantCulture), uint.Parse(f[12], NumberStyles.HexNumber, CultureInfo.InvariantCulture))
+                    : null,
+            };
         }
         if (withXattrs) ReadXattrs(mountPoint);
     }

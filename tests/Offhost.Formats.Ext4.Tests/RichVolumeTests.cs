@@ -114,8 +114,13 @@ public sealed class RichVolumeTests(RichVolumeFixture fx) : IClassFixture<RichVo
         Assert.Equal("target-short", Assert.Single(entries, x => x.Path == "/sym/fast").Target);
         Assert.Equal(300, Assert.Single(entries, x => x.Path == "/sym/slow-mounted").Target!.Length);
         var fifo = Assert.Single(entries, x => x.Path == "/special/fifo");
-        Assert.Equal(MapEntryKind.File, fifo.Kind);
+        Assert.Equal(MapEntryKind.Special, fifo.Kind);
+        Assert.Equal(SpecialFileKind.Fifo, fifo.Special);
+        Assert.Null(fifo.Device);
         Assert.Equal(0x1000u, fifo.Mode & 0xF000);
         Assert.Empty(fifo.Streams);
+        var nul = Assert.Single(entries, x => x.Path == "/special/null");
+        Assert.Equal(SpecialFileKind.CharDevice, nul.Special);
+        Assert.Equal(new DeviceNumber(1, 3), nul.Device);
     }
 }

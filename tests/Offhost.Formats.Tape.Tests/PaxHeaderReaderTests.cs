@@ -47,6 +47,10 @@ public class PaxHeaderReaderTests
         new("dir/sparse.img", PaxEntryKind.File) { SizeBytes = 10 << 20, SparseMap = [new(4096, 100), new(1 << 20, 8192)] },
         new("dir/link", PaxEntryKind.Symlink) { LinkTarget = "../" + new string('x', 200) },
         new("dir/hard", PaxEntryKind.HardLink) { LinkTarget = "plain.txt" },
+        new("dev/fifo", PaxEntryKind.Fifo) { Mode = 0x1A4 },
+        new("dev/null", PaxEntryKind.CharDevice) { Mode = 0x1B6, Device = new DeviceNumber(1, 3) },
+        new("dev/huge", PaxEntryKind.BlockDevice) { Device = new DeviceNumber(uint.MaxValue, 3_000_000) },
+        new("dev/sock", PaxEntryKind.Socket) { Mode = 0x1ED },
         new("x", PaxEntryKind.File)
         {
             SizeBytes = 0, Uid = 5_000_000, NtfsAttributes = 0x20,
@@ -77,6 +81,7 @@ public class PaxHeaderReaderTests
             Assert.Equal(e.Mode, m.Mode);
             Assert.Equal(e.Uid, m.Uid);
             Assert.Equal(e.LinkTarget, m.LinkTarget);
+            Assert.Equal(e.Device, m.Device);
             if (e.Modified is { } t) Assert.Equal(t, m.Modified);
             Assert.Equal(e.Accessed, m.Accessed);
             foreach (var (name, value) in e.Xattrs) Assert.Equal(value.ToArray(), m.Xattrs[name]);

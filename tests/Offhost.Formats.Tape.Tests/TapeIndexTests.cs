@@ -13,8 +13,9 @@ public class TapeIndexTests
     static readonly TapeIndexHeader Header = new(Guid.Parse("11111111-2222-3333-4444-555555555555"), "host1:/dev/sdb1 ext4 snapshot 7",
         new MapTime(1_700_000_000, 5), 1);
 
-    static TapeIndexEntry Entry(int i) => new($"dir/file-{i}-äöü.bin", (PaxEntryKind)(i % 4), i * 1024L)
+    static TapeIndexEntry Entry(int i) => new($"dir/file-{i}-äöü.bin", (PaxEntryKind)(i % 8), i * 1024L)
     {
+        Device = PaxEntryKinds.HasDevice((PaxEntryKind)(i % 8)) ? new DeviceNumber((uint)i * 0x10001u, uint.MaxValue - (uint)i) : null,
         SizeBytes = i % 4 == 0 ? i * 1000L : 0,
         Mode = 0x1A4,
         Uid = (uint)i,

@@ -135,4 +135,40 @@ public class ArchivePlannerTests
         long dataBytes = 3 * 4096 + 100 + 8192 + 300 + 4096 + 1000 + 4096;
         Assert.InRange(readBytes, dataBytes, dataBytes + 4 * 512);   // at most the padding of a few final blocks
     }
+
+    [Fact]
+    public void Special_files_become_data_less_members_with_their_type_and_device_number()
+    {
+        var when = new MapTime(1_600_000_000, 0);
+        MapEntry[] entries =
+        [
+            new(MapEntryKind.Special, "/dev/fifo", 20) { Special = SpecialFileKind.Fifo, Mode = 0x11A0, Uid = 5, Modified = when },
+            new(MapEntryKind.Special, "/dev/null", 21) { Special = SpecialFileKind.CharDevice, Device = new DeviceNumber(1, 3), Mode = 0x21B6, Links = ["/dev/null2"], Modified = when },
+            new(MapEntryKind.Special, "/dev/sda", 22) { Special = SpecialFileKind.BlockDevice, Device = new DeviceNumber(8, 0), Mode = 0x6180, Modified = when },
+            new(MapEntryKind.Special, "/dev/sock", 23) { Special = SpecialFileKind.Socket, Mode = 0xC1ED, Modified = when },
+        ];
+        var planner = new ArchivePlanner(Volume, Source, new ArchivePlanOptions());
+        var members = planner.Plan(entries, CancellationToken.None).ToList();
+        Assert.All(members, m => Assert.All(m.Ops, op => Assert.IsType<InlineOp>(op)));
+        Assert.All(members, m => Assert.Empty(m.Streams));
+        var archive = Materialise(members.SelectMany(m => m.Ops).Append(planner.EndOfArchive()));
+        var read = Formats.Tape.Pax.PaxHeaderReader.ReadAll(archive);
+        Assert.Equal(
+        [
+            ("dev/fifo", Formats.Tape.Pax.PaxEntryKind.Fifo, (DeviceNumber?)null, 0x1A0u),
+            ("dev/null", Formats.Tape.Pax.PaxEntryKind.CharDevice, new DeviceNumber(1, 3), 0x1B6u),
+            ("dev/null2", Formats.Tape.Pax.PaxEntryKind.HardLink, null, 0x1B6u),
+            ("dev/sda", Formats.Tape.Pax.PaxEntryKind.BlockDevice, new DeviceNumber(8, 0), 0x180u),
+            ("dev/sock", Formats.Tape.Pax.PaxEntryKind.Socket, null, 0x1EDu),
+        ], read.Select(m => (m.Path, m.Kind, m.Device, m.Mode)));
+        Assert.Equal("dev/null", read[2].LinkTarget);
+    }
+
+    [Fact]
+    public void A_device_entry_without_its_number_is_refused()
+    {
+        var planner = new ArchivePlanner(Volume, Source, new ArchivePlanOptions());
+        var entry = new MapEntry(MapEntryKind.Special, "/dev/x", 1) { Special = SpecialFileKind.BlockDevice };
+        Assert.Throws<InvalidDataException>(() => planner.Plan([entry], CancellationToken.None).ToList());
+    }
 }

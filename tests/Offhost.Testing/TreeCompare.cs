@@ -18,6 +18,9 @@ public static class TreeCompare
         public bool CompareOwners { get; init; }
         /// <summary>user.* xattrs (NTFS alternate data streams) larger than this are expected as separate files <c>PATH:NAME</c>.</summary>
         public int StreamsAsFilesAboveBytes { get; init; } = int.MaxValue;
+        /// <summary>FIFOs and device nodes must be restored as such, with the same device number (and mode, owner, mtime
+        /// as the options above say); sockets are never restored and are not compared.</summary>
+        public bool CompareSpecialFiles { get; init; }
         /// <summary>Relative paths (with '/') to leave out, e.g. the mapper's own members.</summary>
         public Func<string, bool> Ignore { get; init; } = _ => false;
     }
@@ -47,14 +50,21 @@ public static class TreeCompare
                 continue;
             }
             var kind = Stat(path);
-            if (kind.Type != "regular file" && kind.Type != "regular empty file") continue;   // fifos, devices: no data
+            if (kind.Type != "regular file" && kind.Type != "regular empty file")
+            {
+                // fifos, devices: no data, but their type and device number; sockets: nothing.
+                if (!options.CompareSpecialFiles || kind.Type == "socket") continue;
+                string want = Tool.Run("stat", "-c", "%F %t:%T", path).Trim();
+                var have = Tool.TryRun("stat", ["-c", "%F %t:%T", other]);
+                Assert.True(have.ExitCode == 0 && have.Stdout.Trim() == want, $"{rel}: restored as '{have.Stdout.Trim()}{have.Stderr.Trim()}', not '{want}'");
+                CompareMetadata(kind, Stat(other), rel, options);
+                compared++;
+                continue;
+            }
             Assert.True(File.Exists(other), $"{rel}: missing from the restore");
             AssertSameBytes(path, other, rel);
             CompareXattrs(path, other, rel, options);
-            var o = Stat(other);
-            if (options.CompareMtimes) Assert.True(kind.MtimeNs == o.MtimeNs, $"{rel}: mtime {o.MtimeNs} != {kind.MtimeNs}");
-            if (options.CompareModes) Assert.True(kind.Mode == o.Mode, $"{rel}: mode {o.Mode} != {kind.Mode}");
-            if (options.CompareOwners) Assert.True(kind.Owner == o.Owner, $"{rel}: owner {o.Owner} != {kind.Owner}");
+            CompareMetadata(kind, Stat(other), rel, options);
             if (kind.Links > 1)
             {
                 if (!inodeGroups.TryGetValue((kind.Dev, kind.Ino), out var g)) inodeGroups[(kind.Dev, kind.Ino)] = g = [];
@@ -68,6 +78,13 @@ public static class TreeCompare
             Assert.True(inodes.Count == 1, $"hard links {string.Join(", ", group)} were restored as {inodes.Count} separate files");
         }
         return compared;
+    }
+
+    static void CompareMetadata(StatInfo kind, StatInfo o, string rel, Options options)
+    {
+        if (options.CompareMtimes) Assert.True(kind.MtimeNs == o.MtimeNs, $"{rel}: mtime {o.MtimeNs} != {kind.MtimeNs}");
+        if (options.CompareModes) Assert.True(kind.Mode == o.Mode, $"{rel}: mode {o.Mode} != {kind.Mode}");
+        if (options.CompareOwners) Assert.True(kind.Owner == o.Owner, $"{rel}: owner {o.Owner} != {kind.Owner}");
     }
 
     static void AssertSameBytes(string a, string b, string rel)

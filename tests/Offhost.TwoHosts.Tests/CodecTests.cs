@@ -98,6 +98,45 @@ public class CodecTests
             && back.Xattrs["user.k"].Span.SequenceEqual(e.Xattrs["user.k"].Span);
     }
 
+    [Theory]
+    [InlineData(SpecialFileKind.Fifo)]
+    [InlineData(SpecialFileKind.CharDevice)]
+    [InlineData(SpecialFileKind.BlockDevice)]
+    [InlineData(SpecialFileKind.Socket)]
+    public void Special_entries_round_trip_with_kind_and_device_number(SpecialFileKind kind)
+    {
+        var e = new MapEntry(MapEntryKind.Special, "/dev/x", 17)
+        {
+            Special = kind,
+            Device = SpecialFiles.HasDevice(kind) ? new DeviceNumber(4095, 1_048_575) : null,
+            Mode = SpecialFiles.TypeBits(kind) | 0x1A4,
+            Uid = 3,
+            Gid = 4,
+            Modified = new MapTime(1_700_000_000, 7),
+        };
+        var back = MapMessages.FromMessage(Entry.Parser.ParseFrom(MapMessages.ToMessage(e).ToByteArray()), Block, Device, 0);
+        Assert.Equal((MapEntryKind.Special, kind, e.Device), (back.Kind, back.Special!.Value, back.Device));
+        Assert.Equal(EntryFingerprint.Compute(e), EntryFingerprint.Compute(back));
+        if (e.Device is { } d)
+            Assert.NotEqual(EntryFingerprint.Compute(e), EntryFingerprint.Compute(e with { Device = d with { Minor = d.Minor - 1 } }));
+        Assert.NotEqual(EntryFingerprint.Compute(e), EntryFingerprint.Compute(e with { Special = (SpecialFileKind)(((int)kind + 1) % 4) }));
+    }
+
+    [Fact]
+    public void Special_entries_that_contradict_their_kind_are_refused_with_the_entry_named()
+    {
+        var device = new Entry { Path = "/d", Kind = Entry.Types.Kind.BlockDevice };
+        var e = Assert.Throws<CorruptStructureException>(() => MapMessages.FromMessage(device, Block, Device, 5));
+        Assert.Contains("agent map entry 5", e.Message, StringComparison.Ordinal);
+        var fifo = new Entry { Path = "/f", Kind = Entry.Types.Kind.Fifo, RdevMajor = 1, RdevMinor = 2 };
+        Assert.Throws<CorruptStructureException>(() => MapMessages.FromMessage(fifo, Block, Device, 0));
+        var sock = new Entry { Path = "/s", Kind = Entry.Types.Kind.Socket };
+        sock.Streams.Add(new Rpc.V1.Stream { Name = "", SizeBytes = 0 });
+        Assert.Throws<CorruptStructureException>(() => MapMessages.FromMessage(sock, Block, Device, 0));
+        var file = new Entry { Path = "/r", Kind = Entry.Types.Kind.File, RdevMajor = 1, RdevMinor = 1 };
+        Assert.Throws<CorruptStructureException>(() => MapMessages.FromMessage(file, Block, Device, 0));
+    }
+
     /// <summary>Every change a file can undergo between map and copy changes its fingerprint.</summary>
     [Property(MaxTest = 200)]
     public bool Fingerprint_changes_with_every_field_that_affects_the_copy(int seed)

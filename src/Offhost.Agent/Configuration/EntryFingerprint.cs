@@ -8,7 +8,7 @@ namespace Offhost.Agent.Configuration;
 /// <summary>
 /// A 128-bit digest of everything the storage map says about one entry: kind, path and links, id and sequence
 /// (inode number and generation, MFT record and sequence), size, the four times, mode and owner, attributes,
-/// link target, extended attributes, and every stream with its size, initialized size, flags, resident bytes and
+/// link target, special kind and device number, extended attributes, and every stream with its size, initialized size, flags, resident bytes and
 /// each extent's offset, length, kind, LBA, block count and compressed runs. Two maps that would copy different
 /// bytes, or restore different metadata, never share a digest (short of a SHA-256 collision). Pure and thread-safe.
 /// </summary>
@@ -76,6 +76,12 @@ public static class EntryFingerprint
             }
         }
         Str(e.Error);
+        if (e.Kind == MapEntryKind.Special)
+        {
+            // Only special entries add these, so every other entry keeps the digest it always had.
+            I64(e.Special is { } k ? (long)k : -1);
+            I64(e.Device is { } d ? ((long)d.Major << 32) | d.Minor : -1);
+        }
         Span<byte> digest = stackalloc byte[32];
         h.GetHashAndReset(digest);
         return BinaryPrimitives.ReadUInt128LittleEndian(digest);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Offhost.Catalog;
 using Offhost.Cli.Output;
 using Offhost.Core.Errors;
+using Offhost.Core.Mapping;
 using Offhost.Server.Backup;
 
 namespace Offhost.Cli.Commands;
@@ -44,7 +45,7 @@ internal static class FilesCommand
                 output.WriteLine(JsonSerializer.Serialize(new
                 {
                     path,
-                    kind = f.Kind.ToString().ToLowerInvariant(),
+                    kind = f.KindName,
                     size_bytes = f.SizeBytes,
                     mode = f.Mode is { } m ? Convert.ToString(m, 8) : null,
                     uid = f.Uid,
@@ -52,17 +53,28 @@ internal static class FilesCommand
                     modified = f.Modified?.ToString(),
                     links = f.Links.Select(l => CommonOptions.DisplayPath(l, f.VolumeIndex, volumes)),
                     target = f.Target,
+                    rdev = f.Device is { } dev ? new { major = dev.Major, minor = dev.Minor } : null,
                     attributes = f.Attributes,
                     error = f.Error,
                 }));
             }
             else
             {
-                char type = f.Kind switch { CatalogFileKind.Directory => 'd', CatalogFileKind.Symlink => 'l', CatalogFileKind.Unmappable => '!', _ => '-' };
+                char type = f.Kind switch
+                {
+                    CatalogFileKind.Directory => 'd',
+                    CatalogFileKind.Symlink => 'l',
+                    CatalogFileKind.Unmappable => '!',
+                    // As ls -l shows them: p FIFO, c and b devices, s socket.
+                    CatalogFileKind.Special => f.Special switch { SpecialFileKind.Fifo => 'p', SpecialFileKind.CharDevice => 'c', SpecialFileKind.BlockDevice => 'b', _ => 's' },
+                    _ => '-',
+                };
                 string mode = f.Mode is { } md ? Convert.ToString(md & 0xFFF, 8).PadLeft(4, '0') : "   -";
                 string time = f.Modified is { } t ? t.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "-";
                 string extra = f.Kind == CatalogFileKind.Symlink && f.Target is { } target ? " -> " + target : f.Links.Count > 0 ? $"  (+{f.Links.Count} hard link(s))" : "";
-                output.WriteLine($"{type} {mode} {f.SizeBytes,14:N0}  {time}  {path}{extra}");
+                // A device shows its major,minor where a file shows its size, as ls -l does.
+                string size = f.Device is { } d ? $"{d.Major},{d.Minor}" : f.SizeBytes.ToString("N0", CultureInfo.InvariantCulture);
+                output.WriteLine($"{type} {mode} {size,14}  {time}  {path}{extra}");
             }
         }
         output.Flush();

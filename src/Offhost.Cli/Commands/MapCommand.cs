@@ -86,7 +86,7 @@ internal static class MapCommand
             var v = mapper.Volume;
             records += mapper.Statistics.RecordsScanned;
             Console.WriteLine($"Volume: {v.FileSystem}{(v.Partition is int p ? $", partition {p}" : "")} at byte {v.PartitionOffsetBytes}, {Units.Bytes(v.SizeBytes)}, cluster {v.ClusterSizeBytes} bytes, label \"{v.Label}\", serial {v.Serial}");
-            Console.WriteLine($"  files {s.Files:N0}, directories {s.Directories:N0}, symlinks {s.Symlinks:N0}, unmappable {s.Unmappable:N0}");
+            Console.WriteLine($"  files {s.Files:N0}, directories {s.Directories:N0}, symlinks {s.Symlinks:N0}, unmappable {s.Unmappable:N0}, special files {s.SpecialFiles:N0}");
             Console.WriteLine($"  streams: resident {s.ResidentStreams:N0}, non-resident {s.NonResidentStreams:N0}, sparse {s.SparseStreams:N0}, compressed {s.CompressedStreams:N0}, encrypted {s.EncryptedStreams:N0}");
             Console.WriteLine($"  bytes mapped {Units.Bytes(s.BytesMapped)} of {Units.Bytes(s.LogicalBytes)} stream bytes; {mapper.Statistics.RecordsScanned:N0} records scanned");
             foreach (var u in s.FirstUnmappable) Console.WriteLine($"  unmappable: {u.Path} (id {u.Id}): {u.Error}");

@@ -42,14 +42,14 @@ internal static class RestoreFilesCommand
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 files = result.Files, directories = result.Directories, symlinks = result.Symlinks, hard_links = result.HardLinks,
-                streams = result.Streams, data_bytes = result.DataBytes, complete = result.Complete,
+                special_files = result.SpecialFiles, streams = result.Streams, data_bytes = result.DataBytes, complete = result.Complete,
                 refused = result.Refused.Select(p => p.ToString()), damaged = result.Damaged.Select(p => p.ToString()),
                 not_restored = result.NotRestored.Select(p => p.ToString()), unmatched = result.UnmatchedPatterns,
             }));
         }
         else
         {
-            Console.WriteLine($"Restored {result.Files:N0} files, {result.Directories:N0} directories, {result.Symlinks:N0} symlinks, {result.HardLinks:N0} hard links, {result.Streams:N0} streams; {Units.Bytes(result.DataBytes)} to {target}");
+            Console.WriteLine($"Restored {result.Files:N0} files, {result.Directories:N0} directories, {result.Symlinks:N0} symlinks, {result.HardLinks:N0} hard links, {result.SpecialFiles:N0} special files, {result.Streams:N0} streams; {Units.Bytes(result.DataBytes)} to {target}");
             foreach (var p in result.Damaged) Console.WriteLine($"  DAMAGED (checksum mismatch, kept aside): {p}");
             foreach (var p in result.Refused) Console.WriteLine($"  refused: {p}");
             foreach (var p in result.NotRestored) Console.WriteLine($"  not restored: {(p.Path.Length == 0 ? p.Reason : p.ToString())}");

@@ -1,6 +1,8 @@
 namespace Offhost.Core.Mapping;
 
-public enum MapEntryKind { File, Directory, Symlink, Unmappable }
+/// <summary>What a storage-map entry is. <see cref="Special"/>: a FIFO, device node or socket
+/// (<see cref="MapEntry.Special"/> says which).</summary>
+public enum MapEntryKind { File, Directory, Symlink, Unmappable, Special }
 
 /// <summary>
 /// One file, directory or link of a storage map. Entries are produced one at a time by a mapper and written
@@ -41,6 +43,12 @@ public sealed record MapEntry(MapEntryKind Kind, string Path, ulong Id)
     public IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Xattrs { get; init; } = EmptyXattrs;
 
     public IReadOnlyList<MapStream> Streams { get; init; } = [];
+
+    /// <summary>For <see cref="MapEntryKind.Special"/>: which kind of special file; null otherwise.</summary>
+    public SpecialFileKind? Special { get; init; }
+
+    /// <summary>For character and block devices: the device number the node stands for; null otherwise.</summary>
+    public DeviceNumber? Device { get; init; }
 
     /// <summary>For <see cref="MapEntryKind.Unmappable"/>: why, naming the structure and byte offset.</summary>
     public string? Error { get; init; }

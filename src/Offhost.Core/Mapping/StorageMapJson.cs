@@ -47,6 +47,7 @@ public static class StorageMapJson
             MapEntryKind.File => "file",
             MapEntryKind.Directory => "dir",
             MapEntryKind.Symlink => "symlink",
+            MapEntryKind.Special => SpecialFiles.Name(SpecialOf(e)),
             _ => "unmappable",
         });
         w.WriteString("path", e.Path);
@@ -75,6 +76,13 @@ public static class StorageMapJson
         if (e.Mode is uint mode) w.WriteNumber("mode", mode);
         if (e.Uid is uint uid) w.WriteNumber("uid", uid);
         if (e.Gid is uint gid) w.WriteNumber("gid", gid);
+        if (e.Device is DeviceNumber dev)
+        {
+            w.WriteStartObject("rdev");
+            w.WriteNumber("major", dev.Major);
+            w.WriteNumber("minor", dev.Minor);
+            w.WriteEndObject();
+        }
         if (e.Xattrs.Count > 0)
         {
             w.WriteStartObject("xattrs");
@@ -86,6 +94,10 @@ public static class StorageMapJson
         w.WriteEndArray();
         w.WriteEndObject();
     }
+
+    /// <summary>The special kind of a <see cref="MapEntryKind.Special"/> entry; an entry without one is a caller's bug.</summary>
+    internal static SpecialFileKind SpecialOf(MapEntry e) =>
+        e.Special ?? throw new ArgumentException($"special entry '{e.Path}' does not say which kind of special file it is", nameof(e));
 
     static void WriteTime(Utf8JsonWriter w, string name, MapTime? t)
     {
@@ -175,16 +187,22 @@ public static class StorageMapJson
     {
         using var doc = JsonDocument.Parse(line.ToArray());
         var r = doc.RootElement;
-        var kind = r.GetProperty("type").GetString() switch
+        string? type = r.GetProperty("type").GetString();
+        var special = SpecialFiles.Parse(type);
+        var kind = type switch
         {
             "file" => MapEntryKind.File,
             "dir" => MapEntryKind.Directory,
             "symlink" => MapEntryKind.Symlink,
             "unmappable" => MapEntryKind.Unmappable,
+            _ when special is not null => MapEntryKind.Special,
             var other => throw new InvalidDataException($"storage map: unknown record type '{other}'"),
         };
         var e = new MapEntry(kind, r.GetProperty("path").GetString()!, r.GetProperty("id").GetUInt64());
         if (kind == MapEntryKind.Unmappable) return e with { Error = r.GetProperty("error").GetString() };
+        bool hasRdev = r.TryGetProperty("rdev", out var rdev);
+        if (hasRdev != (special is SpecialFileKind k && SpecialFiles.HasDevice(k)))
+            throw new InvalidDataException($"storage map: '{type}' record {(hasRdev ? "with" : "without")} \"rdev\"");
         return e with
         {
             Links = r.GetProperty("links").EnumerateArray().Select(x => x.GetString()!).ToArray(),
@@ -204,6 +222,8 @@ public static class StorageMapJson
                 ? xa.EnumerateObject().ToDictionary(p => p.Name, p => (ReadOnlyMemory<byte>)p.Value.GetBytesFromBase64())
                 : new Dictionary<string, ReadOnlyMemory<byte>>(),
             Streams = r.GetProperty("streams").EnumerateArray().Select(ReadStream).ToArray(),
+            Special = special,
+            Device = hasRdev ? new DeviceNumber(rdev.GetProperty("major").GetUInt32(), rdev.GetProperty("minor").GetUInt32()) : null,
         };
     }
 

@@ -41,6 +41,13 @@ public sealed class StorageMapLineWriter(Stream output) : IDisposable
             MapEntryKind.File => "\"file\""u8,
             MapEntryKind.Directory => "\"dir\""u8,
             MapEntryKind.Symlink => "\"symlink\""u8,
+            MapEntryKind.Special => StorageMapJson.SpecialOf(e) switch
+            {
+                SpecialFileKind.Fifo => "\"fifo\""u8,
+                SpecialFileKind.CharDevice => "\"chardev\""u8,
+                SpecialFileKind.BlockDevice => "\"blockdev\""u8,
+                _ => "\"socket\""u8,
+            },
             _ => "\"unmappable\""u8,
         });
         Raw(",\"path\":"u8);
@@ -82,6 +89,14 @@ public sealed class StorageMapLineWriter(Stream output) : IDisposable
         if (e.Mode is uint mode) { Raw(",\"mode\":"u8); Number(mode); }
         if (e.Uid is uint uid) { Raw(",\"uid\":"u8); Number(uid); }
         if (e.Gid is uint gid) { Raw(",\"gid\":"u8); Number(gid); }
+        if (e.Device is DeviceNumber dev)
+        {
+            Raw(",\"rdev\":{\"major\":"u8);
+            Number(dev.Major);
+            Raw(",\"minor\":"u8);
+            Number(dev.Minor);
+            Byte((byte)'}');
+        }
         if (e.Xattrs.Count > 0)
         {
             Raw(",\"xattrs\":{"u8);

@@ -90,7 +90,7 @@ public static class TapeIndexDecoder
     {
         var r = new Reader(p, baseAt, "tape index entry");
         byte kind = r.U8();
-        if (kind > (byte)PaxEntryKind.HardLink) r.Fail($"unknown entry kind {kind}");
+        if (kind > (byte)PaxEntryKind.Socket) r.Fail($"unknown entry kind {kind}");
         r.U8(); // flags
         uint mode = r.U32(), uid = r.U32(), gid = r.U32();
         long memberOffset = r.NonNegative();
@@ -117,8 +117,11 @@ public static class TapeIndexDecoder
                 Sparse = sparse,
             };
         }
+        // Device entries end with the device number (added with kinds 4-7; older entries are unchanged).
+        DeviceNumber? device = PaxEntryKinds.HasDevice((PaxEntryKind)kind) ? new DeviceNumber(r.U32(), r.U32()) : null;
         return new TapeIndexEntry(path, (PaxEntryKind)kind, memberOffset)
         {
+            Device = device,
             SizeBytes = size,
             Mode = mode,
             Uid = uid,

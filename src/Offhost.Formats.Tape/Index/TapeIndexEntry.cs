@@ -24,7 +24,7 @@ public sealed record TapeIndexStream(string Name, long SizeBytes, long MemberOff
     public bool Sparse { get; init; }
 }
 
-/// <summary>One file, directory or link of a backup, and where its bytes sit in the archive tape file.</summary>
+/// <summary>One file, directory, link or special file of a backup, and where its bytes sit in the archive tape file.</summary>
 /// <param name="Path">Archive member name.</param>
 /// <param name="Kind">Member type.</param>
 /// <param name="MemberOffsetBytes">Archive byte offset of the member's first header block.</param>
@@ -38,5 +38,7 @@ public sealed record TapeIndexEntry(string Path, PaxEntryKind Kind, long MemberO
     public MapTime? Modified { get; init; }
     /// <summary>Symlink target or hard-link member name; null otherwise.</summary>
     public string? LinkTarget { get; init; }
+    /// <summary>For character and block devices, the device number; null otherwise.</summary>
+    public DeviceNumber? Device { get; init; }
     public IReadOnlyList<TapeIndexStream> Streams { get; init; } = [];
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using Offhost.Formats.Tape.Pax;
 
 namespace Offhost.Formats.Tape.Index;
 
@@ -55,6 +56,11 @@ public sealed class TapeIndexWriter
             if (s.SizeBytes < 0 || s.MemberOffsetBytes < 0 || s.DataOffsetBytes < 0) throw new ArgumentException("negative stream offset or size", nameof(entry));
             r.U16((ushort)name.Length).Bytes(name).U8((byte)s.Storage).U8(s.Sparse ? (byte)1 : (byte)0)
                 .I64(s.SizeBytes).I64(s.MemberOffsetBytes).I64(s.DataOffsetBytes).U64(s.XxHash64);
+        }
+        if (PaxEntryKinds.HasDevice(entry.Kind))
+        {
+            var dev = entry.Device ?? throw new ArgumentException($"{entry.Kind} entry '{entry.Path}' has no device number", nameof(entry));
+            r.U32(dev.Major).U32(dev.Minor);
         }
         byte[] record = r.Finish();
         if (record.Length > TapeIndexFormat.MaxRecordBytes) throw new ArgumentException($"index record for '{entry.Path}' exceeds {TapeIndexFormat.MaxRecordBytes} bytes", nameof(entry));

@@ -24,6 +24,10 @@ public sealed record PaxEntry(string Path, PaxEntryKind Kind)
     /// <summary>Status change time (ctime).</summary>
     public MapTime? Changed { get; init; }
 
+    /// <summary>For <see cref="PaxEntryKind.CharDevice"/> and <see cref="PaxEntryKind.BlockDevice"/>: the device number
+    /// (ustar devmajor/devminor); required for them, not allowed for other kinds.</summary>
+    public DeviceNumber? Device { get; init; }
+
     /// <summary>Symlink target (verbatim) or, for hard links, the member name of the earlier entry.</summary>
     public string? LinkTarget { get; init; }
 

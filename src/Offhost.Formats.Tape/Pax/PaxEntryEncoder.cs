@@ -25,6 +25,12 @@ public static class PaxEntryEncoder
     /// <summary>xattr name carrying NTFS creation time, as ntfs-3g exposes it (64-bit FILETIME, big-endian).</summary>
     public const string NtfsCreationTimeXattr = "system.ntfs_crtime_be";
 
+    /// <summary>star's keywords for device numbers too large for the ustar fields.</summary>
+    public const string DevMajorKeyword = "SCHILY.devmajor", DevMinorKeyword = "SCHILY.devminor";
+
+    /// <summary>star's keyword for a file type ustar has no typeflag for; a socket member carries <c>socket</c>.</summary>
+    public const string FileTypeKeyword = "SCHILY.filetype", SocketFileType = "socket";
+
     /// <summary>All header blocks of the member: pax extended header, ustar header and, for sparse files, the
     /// sparse map blocks that begin the data area. A multiple of 512 bytes.</summary>
     public static byte[] EncodeHeader(PaxEntry entry) => Encode(entry).Header;
@@ -37,6 +43,8 @@ public static class PaxEntryEncoder
         if (entry.SizeBytes < 0) throw new ArgumentException("negative size", nameof(entry));
         if (entry.Kind != PaxEntryKind.File && entry.SizeBytes != 0) throw new ArgumentException($"{entry.Kind} members carry no data; SizeBytes must be 0", nameof(entry));
         if (entry.Kind != PaxEntryKind.File && entry.SparseMap is not null) throw new ArgumentException("only files can be sparse", nameof(entry));
+        if (PaxEntryKinds.HasDevice(entry.Kind) != entry.Device.HasValue)
+            throw new ArgumentException(entry.Device is null ? $"{entry.Kind} needs a Device" : $"{entry.Kind} members carry no device number", nameof(entry));
         if (entry.Kind is PaxEntryKind.Symlink or PaxEntryKind.HardLink && string.IsNullOrEmpty(entry.LinkTarget))
             throw new ArgumentException($"{entry.Kind} needs a LinkTarget", nameof(entry));
         string link = entry.Kind switch
@@ -100,6 +108,13 @@ public static class PaxEntryEncoder
                 PaxRecords.Append(records, "linkpath", link);
             }
         }
+        // Linux device numbers (12-bit major, 20-bit minor) always fit the 7-digit fields; larger ones need star's records.
+        if (entry.Device is { } dev)
+        {
+            if (dev.Major > UstarHeader.MaxOctal7) PaxRecords.Append(records, DevMajorKeyword, dev.Major.ToString(CultureInfo.InvariantCulture));
+            if (dev.Minor > UstarHeader.MaxOctal7) PaxRecords.Append(records, DevMinorKeyword, dev.Minor.ToString(CultureInfo.InvariantCulture));
+        }
+        if (entry.Kind == PaxEntryKind.Socket) PaxRecords.Append(records, FileTypeKeyword, SocketFileType);
         if (dataAreaBytes > UstarHeader.MaxOctal11) PaxRecords.Append(records, "size", dataAreaBytes.ToString(CultureInfo.InvariantCulture));
         if (entry.Uid > UstarHeader.MaxOctal7) PaxRecords.Append(records, "uid", entry.Uid.ToString(CultureInfo.InvariantCulture));
         if (entry.Gid > UstarHeader.MaxOctal7) PaxRecords.Append(records, "gid", entry.Gid.ToString(CultureInfo.InvariantCulture));
@@ -136,6 +151,10 @@ public static class PaxEntryEncoder
             PaxEntryKind.File => (byte)'0',
             PaxEntryKind.Directory => (byte)'5',
             PaxEntryKind.Symlink => (byte)'2',
+            PaxEntryKind.Fifo => (byte)'6',
+            PaxEntryKind.CharDevice => (byte)'3',
+            PaxEntryKind.BlockDevice => (byte)'4',
+            PaxEntryKind.Socket => (byte)'0',
             _ => (byte)'1',
         };
         long extendedBytes = records.WrittenCount == 0 ? 0 : PaxLayout.BlockBytes + PaxLayout.RoundUpToBlock(records.WrittenCount);
@@ -150,7 +169,7 @@ public static class PaxEntryEncoder
             at = (int)extendedBytes;
         }
         UstarHeader.Write(header.AsSpan(at), ustarName, ustarPrefix, entry.Mode, entry.Uid, entry.Gid, dataAreaBytes, mtime, type, ustarLink,
-            entry.UserName, entry.GroupName);
+            entry.UserName, entry.GroupName, entry.Device?.Major ?? 0, entry.Device?.Minor ?? 0);
         at += PaxLayout.BlockBytes;
         if (sparseMap is not null) sparseMap.CopyTo(header.AsSpan(at));
 

@@ -131,6 +131,8 @@ public sealed class PaxHeaderReader
         string? gname = NullIfEmpty(Text(block.Slice(297, 32)));
         MapTime? modified = new MapTime(mtime, 0), accessed = null, changed = null;
         var xattrs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        long? devMajor = null, devMinor = null;
+        bool socket = false;
         string? sparseName = null;
         long? realSize = null;
         bool sparse = false;
@@ -156,6 +158,9 @@ public sealed class PaxHeaderReader
                 case "GNU.sparse.minor": break;
                 case "GNU.sparse.name": sparseName = Utf8(value, recordsAt, key); break;
                 case "GNU.sparse.realsize": realSize = Decimal(value, recordsAt, key); break;
+                case PaxEntryEncoder.DevMajorKeyword: devMajor = Decimal(value, recordsAt, key); break;
+                case PaxEntryEncoder.DevMinorKeyword: devMinor = Decimal(value, recordsAt, key); break;
+                case PaxEntryEncoder.FileTypeKeyword: socket = Encoding.ASCII.GetString(value) == PaxEntryEncoder.SocketFileType; break;
                 default:
                     if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
                     {
@@ -174,8 +179,22 @@ public sealed class PaxHeaderReader
             (byte)'5' => PaxEntryKind.Directory,
             (byte)'2' => PaxEntryKind.Symlink,
             (byte)'1' => PaxEntryKind.HardLink,
+            (byte)'6' => PaxEntryKind.Fifo,
+            (byte)'3' => PaxEntryKind.CharDevice,
+            (byte)'4' => PaxEntryKind.BlockDevice,
+            // A socket member that holds data is not one this program wrote: its data is kept as a file's.
+            (byte)'0' or 0 when socket && size == 0 => PaxEntryKind.Socket,
             _ => PaxEntryKind.File,
         };
+        DeviceNumber? device = null;
+        if (PaxEntryKinds.HasDevice(kind))
+        {
+            // Only device members are read for these fields: other writers leave them empty or stale elsewhere.
+            long major = devMajor ?? Number(block.Slice(329, 8), at + 329, "devmajor");
+            long minor = devMinor ?? Number(block.Slice(337, 8), at + 337, "devminor");
+            CorruptStructure.Check(major <= uint.MaxValue && minor <= uint.MaxValue, S, at + 329, $"device number {major},{minor} is out of range");
+            device = new DeviceNumber((uint)major, (uint)minor);
+        }
         if (kind == PaxEntryKind.Directory || path.EndsWith('/'))
         {
             if (path.EndsWith('/') && type is (byte)'0' or 0) kind = PaxEntryKind.Directory;
@@ -207,6 +226,7 @@ public sealed class PaxHeaderReader
             Accessed = accessed,
             Changed = changed,
             LinkTarget = kind is PaxEntryKind.Symlink or PaxEntryKind.HardLink ? link : null,
+            Device = device,
             Xattrs = xattrs,
         };
         long totalBytes = ustarEnd - memberStart + PaxLayout.RoundUpToBlock(dataArea);

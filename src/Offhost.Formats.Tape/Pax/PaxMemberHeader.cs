@@ -8,7 +8,8 @@ namespace Offhost.Formats.Tape.Pax;
 /// be hostile: absolute, with <c>..</c>); whoever writes files must check them.
 /// </summary>
 /// <param name="Path">Member name (GNU.sparse.name, pax path, or ustar prefix/name); directories without the trailing '/'.</param>
-/// <param name="Kind">Member type; <see cref="PaxEntryKind.File"/> also for unknown typeflags (see <see cref="TypeFlag"/>).</param>
+/// <param name="Kind">Member type; <see cref="PaxEntryKind.File"/> also for unknown typeflags (see <see cref="TypeFlag"/>).
+/// A '0' member marked <c>SCHILY.filetype=socket</c> is <see cref="PaxEntryKind.Socket"/>.</param>
 /// <param name="ArchiveOffsetBytes">Offset of the member's first header block within the archive tape file.</param>
 /// <param name="Layout">Header bytes (extended header, ustar block, sparse map), data segments and total size.</param>
 public sealed record PaxMemberHeader(string Path, PaxEntryKind Kind, long ArchiveOffsetBytes, PaxMemberLayout Layout)
@@ -29,6 +30,9 @@ public sealed record PaxMemberHeader(string Path, PaxEntryKind Kind, long Archiv
     public MapTime? Accessed { get; init; }
     public MapTime? Changed { get; init; }
     public string? LinkTarget { get; init; }
+    /// <summary>For character and block device members, the device number (ustar devmajor/devminor, or star's
+    /// <c>SCHILY.devmajor</c>/<c>SCHILY.devminor</c> records); null otherwise.</summary>
+    public DeviceNumber? Device { get; init; }
     /// <summary>Extended attributes from <c>SCHILY.xattr.NAME</c> records, names decoded (<c>%25</c>, <c>%3D</c>).</summary>
     public IReadOnlyDictionary<string, byte[]> Xattrs { get; init; } = new Dictionary<string, byte[]>();
 }

@@ -12,7 +12,8 @@ internal static class UstarHeader
 
     /// <param name="name">ASCII name (≤ 100 bytes) and <paramref name="prefix"/> (≤ 155 bytes), already split.</param>
     public static void Write(Span<byte> block, ReadOnlySpan<byte> name, ReadOnlySpan<byte> prefix, uint mode, long uid, long gid,
-        long sizeBytes, long mtimeSeconds, byte typeflag, ReadOnlySpan<byte> linkName, string? uname, string? gname)
+        long sizeBytes, long mtimeSeconds, byte typeflag, ReadOnlySpan<byte> linkName, string? uname, string? gname,
+        long devMajor = 0, long devMinor = 0)
     {
         block[..PaxLayout.BlockBytes].Clear();
         name.CopyTo(block);
@@ -27,8 +28,8 @@ internal static class UstarHeader
         "00"u8.CopyTo(block[263..]);
         AsciiField(block.Slice(265, 32), uname);
         AsciiField(block.Slice(297, 32), gname);
-        Octal(block.Slice(329, 8), 0);
-        Octal(block.Slice(337, 8), 0);
+        Octal(block.Slice(329, 8), devMajor is >= 0 and <= MaxOctal7 ? devMajor : 0);
+        Octal(block.Slice(337, 8), devMinor is >= 0 and <= MaxOctal7 ? devMinor : 0);
         prefix.CopyTo(block.Slice(345, PrefixBytes));
         block.Slice(148, 8).Fill((byte)' ');
         int sum = 0;

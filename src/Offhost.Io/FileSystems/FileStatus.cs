@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Offhost.Core.Mapping;
 using Offhost.Io.Native;
 
 namespace Offhost.Io.FileSystems;
@@ -16,12 +17,24 @@ public readonly record struct FileStatus(
     public bool IsDirectory => (Mode & 0xF000) == 0x4000;
     public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
 
+    /// <summary>What special file this is (from the file type in <see cref="Mode"/>); null for files, directories and symlinks.</summary>
+    public SpecialFileKind? Special => SpecialFiles.FromMode(Mode);
+
+    /// <summary>For character and block devices, the device number the node stands for (st_rdev); null otherwise.</summary>
+    public DeviceNumber? Device => Special is { } k && SpecialFiles.HasDevice(k) ? new DeviceNumber(RdevMajor, RdevMinor) : null;
+
+    /// <summary>statx of <paramref name="path"/> itself (lstat semantics: a final symlink is not followed), as a
+    /// tree walk over a mounted file system needs it to see FIFOs, device nodes and sockets for what they are.</summary>
+    public static FileStatus OfLink(string path) => Stat(path, LibcFs.AT_SYMLINK_NOFOLLOW);
+
     /// <summary>statx of <paramref name="path"/>, following symlinks (so /dev/disk/by-id links resolve).</summary>
-    public static unsafe FileStatus Of(string path)
+    public static FileStatus Of(string path) => Stat(path, 0);
+
+    static unsafe FileStatus Stat(string path, int flags)
     {
         byte* buf = stackalloc byte[BufferBytes];
         new Span<byte>(buf, BufferBytes).Clear();
-        if (LibcFs.Statx(LibcFs.AT_FDCWD, path, 0, LibcFs.STATX_BASIC_STATS, buf) != 0)
+        if (LibcFs.Statx(LibcFs.AT_FDCWD, path, flags, LibcFs.STATX_BASIC_STATS, buf) != 0)
             throw new FileSystemCallException("statx", path, Marshal.GetLastSystemError());
         return Parse(new ReadOnlySpan<byte>(buf, BufferBytes));
     }

@@ -6,7 +6,7 @@ namespace Offhost.Io.FileSystems;
 
 /// <summary>
 /// Restores file metadata .NET has no API for: access and modification times with nanoseconds (utimensat),
-/// ownership (lchown), extended attributes (lsetxattr) and hard links (link). All calls act on the path itself, never on a symlink's
+/// ownership (lchown), extended attributes (lsetxattr), hard links (link) and special files (mknodat). All calls act on the path itself, never on a symlink's
 /// target. Thread-safe (each call is one system call). Errors come back as errno values so a caller can report
 /// "unsupported on this file system" per file rather than fail the whole restore.
 /// </summary>
@@ -43,6 +43,21 @@ public static unsafe partial class PosixFile
 
     [LibraryImport("libc", EntryPoint = "strerror")]
     private static partial nint StrError(int errno);
+
+    /// <summary>
+    /// Creates the FIFO or device node <paramref name="path"/> (mknodat; never follows or replaces anything there) with
+    /// <paramref name="permissions"/> (07777, less the umask; callers set the mode afterwards). Devices need
+    /// <paramref name="device"/> and, on Linux, CAP_MKNOD. Returns 0 or the errno; a socket is refused with EINVAL, as
+    /// a socket file means nothing without the program that listens on it.
+    /// </summary>
+    public static int CreateSpecial(string path, SpecialFileKind kind, uint permissions, DeviceNumber? device)
+    {
+        const int EInval = 22;
+        if (kind == SpecialFileKind.Socket || SpecialFiles.HasDevice(kind) != device.HasValue) return EInval;
+        ulong dev = device is { } d ? Native.LibcFs.MakeDev(d.Major, d.Minor) : 0;
+        uint mode = SpecialFiles.TypeBits(kind) | (permissions & 0xFFF);
+        return Native.LibcFs.Mknodat(AtFdCwd, path, mode, dev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
 
     /// <summary>Sets atime and mtime of <paramref name="path"/> (not following a final symlink); a null time is left as it is.
     /// Returns 0 or the errno.</summary>

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Offhost.Io.Native;
 
-/// <summary>File-system system calls .NET does not expose: freeze/thaw, reflink clone, FIEMAP, syncfs, statx.</summary>
+/// <summary>File-system system calls .NET does not expose: freeze/thaw, reflink clone, FIEMAP, syncfs, statx, mknodat.</summary>
 internal static unsafe partial class LibcFs
 {
     // <linux/fs.h>: _IOWR('X', 119, int), _IOWR('X', 120, int), _IOW(0x94, 9, int), _IOWR('f', 11, struct fiemap).
@@ -42,6 +42,15 @@ internal static unsafe partial class LibcFs
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>mknodat(2); <paramref name="device"/> is a glibc <c>dev_t</c> (64 bits, see <see cref="MakeDev"/>).</summary>
+    [LibraryImport("libc", EntryPoint = "mknodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mknodat(int dirfd, string path, uint mode, ulong device);
+
+    /// <summary>glibc's 64-bit <c>dev_t</c> of a major and minor number (gnu_dev_makedev): minor bits 0-7 at 0, major
+    /// bits 0-11 at 8, minor bits 8-31 at 20, major bits 12-31 at 44.</summary>
+    internal static ulong MakeDev(uint major, uint minor) =>
+        ((ulong)(major & 0xFFFF_F000) << 32) | ((ulong)(major & 0xFFF) << 8) | ((ulong)(minor & 0xFFFF_FF00) << 12) | (minor & 0xFF);
 
     [LibraryImport("libc", EntryPoint = "strerror")]
     internal static partial nint StrError(int errno);

@@ -87,13 +87,17 @@ public static class BackupCatalogue
                 file = CatalogFile.FromMapEntry(mapped.Entry with { Links = [] }, mapped.Volume) with { Path = mapPath };
             else
             {
+                var special = PaxEntryKinds.Special(entry.Kind);
                 file = new CatalogFile(entry.Kind switch
                 {
                     PaxEntryKind.Directory => CatalogFileKind.Directory,
                     PaxEntryKind.Symlink => CatalogFileKind.Symlink,
+                    _ when special is not null => CatalogFileKind.Special,
                     _ => CatalogFileKind.File,
                 }, mapPath)
                 {
+                    Special = special,
+                    Device = entry.Device,
                     VolumeIndex = volume,
                     SizeBytes = entry.SizeBytes,
                     Mode = entry.Mode,

@@ -253,6 +253,7 @@ public static class BackupImageJob
                 Gid = member.Pax.Gid,
                 Modified = member.Pax.Modified,
                 LinkTarget = member.Pax.LinkTarget,
+                Device = member.Pax.Device,
                 Streams = streams,
             };
         }

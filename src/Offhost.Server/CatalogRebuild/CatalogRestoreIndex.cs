@@ -52,6 +52,7 @@ public static class CatalogRestoreIndex
             {
                 CatalogFileKind.Directory => PaxEntryKind.Directory,
                 CatalogFileKind.Symlink => PaxEntryKind.Symlink,
+                CatalogFileKind.Special when f.Special is { } special => PaxEntryKinds.Of(special),
                 _ => PaxEntryKind.File,
             };
             entries.Add(new TapeIndexEntry(member, kind, kind == PaxEntryKind.File ? memberOffset : -1)
@@ -62,6 +63,7 @@ public static class CatalogRestoreIndex
                 Gid = f.Gid ?? 0,
                 Modified = f.Modified,
                 LinkTarget = kind == PaxEntryKind.Symlink ? f.Target : null,
+                Device = PaxEntryKinds.HasDevice(kind) ? f.Device : null,
                 Streams = streams,
             });
             foreach (var link in f.Links)

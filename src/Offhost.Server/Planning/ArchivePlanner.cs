@@ -196,11 +196,23 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         }
         if (entry.Id != 0) firstPathById[entry.Id] = name;
 
-        var data = entry.Streams.FirstOrDefault(s => s.Name.Length == 0);
-        var (xattrs, headerStreams, bigStreams) = SplitStreams(entry, basePax);
-        var member = PlanFileMember(entry, basePax with { Xattrs = xattrs }, data);
-        yield return member with { Streams = [.. member.Streams, .. HeaderStreams(headerStreams, member.MemberOffsetBytes)] };
-        foreach (var m in StreamMembers(entry, basePax, name, bigStreams)) yield return m;
+        if (entry.Kind == MapEntryKind.Special)
+        {
+            // No data: the member is the file's type, metadata and (for devices) its device number.
+            var kind = PaxEntryKinds.Of(entry.Special ?? throw new InvalidDataException($"{entry.Path}: special entry without its kind"));
+            DeviceNumber? device = PaxEntryKinds.HasDevice(kind)
+                ? entry.Device ?? throw new InvalidDataException($"{entry.Path}: device entry without a device number")
+                : null;
+            yield return Emit(entry, basePax with { Kind = kind, Device = device }, []);
+        }
+        else
+        {
+            var data = entry.Streams.FirstOrDefault(s => s.Name.Length == 0);
+            var (xattrs, headerStreams, bigStreams) = SplitStreams(entry, basePax);
+            var member = PlanFileMember(entry, basePax with { Xattrs = xattrs }, data);
+            yield return member with { Streams = [.. member.Streams, .. HeaderStreams(headerStreams, member.MemberOffsetBytes)] };
+            foreach (var m in StreamMembers(entry, basePax, name, bigStreams)) yield return m;
+        }
 
         // The file's other names follow as hard-link members pointing at the member that holds the data.
         foreach (var link in entry.Links)

@@ -18,6 +18,7 @@ namespace Offhost.Server.Restore;
 /// checked against its xxHash64 while it is written, and a mismatch is reported and the file set aside under
 /// <see cref="DamagedSuffix"/>. Metadata: mode, owner (as root), atime/mtime with nanoseconds, xattrs, NTFS alternate
 /// data streams as <c>user.*</c> xattrs, NTFS attributes only onto NTFS; directory times are set after their contents.
+/// FIFOs and device nodes are recreated with mknod (devices need root); sockets are reported, not recreated.
 /// </summary>
 public static class FileRestoreJob
 {
@@ -65,7 +66,7 @@ public static class FileRestoreJob
         public List<FileRestoreProblem> Refused { get; } = [];
         public List<FileRestoreProblem> Damaged { get; } = [];
         public List<FileRestoreProblem> NotRestored { get; } = [];
-        long files, dirs, symlinks, hardLinks, streams, dataBytes;
+        long files, dirs, symlinks, hardLinks, streams, dataBytes, specials;
 
         // The member being written.
         SafeFileHandle? handle;
@@ -181,6 +182,9 @@ public static class FileRestoreJob
                         restored[m.Path] = full;
                         hardLinks++;
                         return false;
+                    case PaxEntryKind.Fifo or PaxEntryKind.CharDevice or PaxEntryKind.BlockDevice or PaxEntryKind.Socket:
+                        RestoreSpecial(m, full);
+                        return false;
                     default:
                         return BeginFile(m, entry, data, full);
                 }
@@ -191,6 +195,30 @@ public static class FileRestoreJob
                 CloseOpenFile();
                 return false;
             }
+        }
+
+        /// <summary>A FIFO or device node is made with mknod, then gets owner, mode and times like a file. A socket is not
+        /// made: without the program that listens on it, it is an empty name. Anything that fails is reported, and the
+        /// restore goes on.</summary>
+        void RestoreSpecial(PaxMemberHeader m, string full)
+        {
+            var kind = PaxEntryKinds.Special(m.Kind)!.Value;
+            string what = m.Device is { } device ? $"{SpecialFiles.Name(kind)} {device}" : SpecialFiles.Name(kind);
+            if (kind == SpecialFileKind.Socket)
+            {
+                NotRestored.Add(new FileRestoreProblem(m.Path, "socket not recreated: a socket file means nothing without the program that listens on it"));
+                return;
+            }
+            if (!FileRestorePaths.ClearForNonDirectory(full)) { Refused.Add(new FileRestoreProblem(m.Path, "a directory is in the way")); return; }
+            int err = PosixFile.CreateSpecial(full, kind, m.Mode, m.Device);
+            if (err != 0)
+            {
+                NotRestored.Add(new FileRestoreProblem(m.Path, $"{what} not recreated: mknod: {PosixFile.Describe(err)}"));
+                return;
+            }
+            restored[m.Path] = full;
+            specials++;
+            ApplyMetadata(m, full, isSymlink: false);
         }
 
         bool BeginFile(PaxMemberHeader m, TapeIndexEntry? entry, TapeIndexStream? data, string full)
@@ -396,7 +424,7 @@ public static class FileRestoreJob
             if (ownersSkipped > 0)
                 NotRestored.Add(new FileRestoreProblem("", $"owners of {ownersSkipped} items not restored: restoring ownership needs root"));
             var unmatched = patterns.Where((_, i) => !patternUsed[i]).Select(p => p.Pattern).ToList();
-            return new FileRestoreResult(files, dirs, symlinks, hardLinks, streams, dataBytes, Refused, Damaged, NotRestored, unmatched);
+            return new FileRestoreResult(files, dirs, symlinks, hardLinks, streams, dataBytes, Refused, Damaged, NotRestored, unmatched) { SpecialFiles = specials };
         }
     }
 }

@@ -24,6 +24,9 @@ public sealed record FileRestoreResult(long Files, long Directories, long Symlin
     IReadOnlyList<FileRestoreProblem> Refused, IReadOnlyList<FileRestoreProblem> Damaged, IReadOnlyList<FileRestoreProblem> NotRestored,
     IReadOnlyList<string> UnmatchedPatterns)
 {
+    /// <summary>FIFOs and device nodes recreated (sockets never are; they are listed in <see cref="NotRestored"/>).</summary>
+    public long SpecialFiles { get; init; }
+
     /// <summary>True when everything selected came back exactly, metadata included.</summary>
     public bool Complete => Refused.Count == 0 && Damaged.Count == 0 && NotRestored.Count == 0 && UnmatchedPatterns.Count == 0;
 }

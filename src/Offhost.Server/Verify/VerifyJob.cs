@@ -103,6 +103,8 @@ public static class VerifyJob
                 Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"the index names this member '{entry.Path}'"));
             if (entry.Kind != m.Kind)
                 Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"member is a {m.Kind}, the index says {entry.Kind}"));
+            else if (entry.Device != m.Device)
+                Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"member's device number is {m.Device}, the index says {entry.Device}"));
             // Header fields the index repeats: damage to an extended header shows up here.
             if (entry.Mode != m.Mode || entry.Uid != m.Uid || entry.Gid != m.Gid)
                 Problems.Add(new VerifyProblem(m.Path, null, m.ArchiveOffsetBytes, $"mode/owner {Convert.ToString(m.Mode, 8)} {m.Uid}:{m.Gid} differ from the index ({Convert.ToString(entry.Mode, 8)} {entry.Uid}:{entry.Gid})"));
