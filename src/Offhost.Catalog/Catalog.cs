@@ -315,25 +315,50 @@ public sealed class Catalog : IDisposable
 
     public long CountFiles(string backupId) => Scalar("SELECT count(*) FROM files WHERE backup_id = $id", ("$id", backupId));
 
+    const string StreamColumns = "name, size_bytes, media_label, tape_file, header_offset, data_offset, xxhash64, extents";
+
     IReadOnlyList<CatalogStream> ReadStreams(long fileId)
     {
-        using var cmd = Command("""
-            SELECT name, size_bytes, media_label, tape_file, header_offset, data_offset, xxhash64, extents
-            FROM streams WHERE file_id = $f ORDER BY idx
-            """, ("$f", fileId));
+        using var cmd = Command($"SELECT {StreamColumns} FROM streams WHERE file_id = $f ORDER BY idx", ("$f", fileId));
         using var r = cmd.ExecuteReader();
         var list = new List<CatalogStream>();
-        while (r.Read())
-        {
-            list.Add(new CatalogStream(r.GetString(0), r.GetInt64(1))
-            {
-                Location = r.IsDBNull(2) ? null : new TapeLocation(r.GetString(2), r.GetInt32(3), r.GetInt64(4), r.GetInt64(5)),
-                XxHash64 = r.IsDBNull(6) ? null : unchecked((ulong)r.GetInt64(6)),
-                Extents = r.IsDBNull(7) ? [] : CatalogBlob.DecodeExtents((byte[])r[7], $"extent list of stream '{r.GetString(0)}' of file {fileId}"),
-            });
-        }
+        while (r.Read()) list.Add(ReadStream(r, 0, fileId));
         return list;
     }
+
+    /// <summary>Every file of a backup with its streams, in path order: one query for the files and one for all their
+    /// streams, instead of two per file (a restore of a 34,000-file backup spent seconds in per-file queries). Streams are
+    /// held in memory per file until their file is read.</summary>
+    public IEnumerable<CatalogFile> FilesWithStreams(string backupId, CancellationToken cancellationToken = default)
+    {
+        var streams = new Dictionary<long, List<CatalogStream>>();
+        using (var cmd = Command($"""
+            SELECT s.file_id, {string.Join(", ", StreamColumns.Split(", ").Select(c => "s." + c))}
+            FROM streams s JOIN files f ON f.id = s.file_id
+            WHERE f.backup_id = $id ORDER BY s.file_id, s.idx
+            """, ("$id", backupId)))
+        using (var r = cmd.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long fileId = r.GetInt64(0);
+                if (!streams.TryGetValue(fileId, out var list)) streams[fileId] = list = [];
+                list.Add(ReadStream(r, 1, fileId));
+            }
+        }
+        foreach (var f in FindFiles(backupId, new GlobPattern("**"), cancellationToken))
+            yield return streams.Remove(f.Id, out var list) ? f with { Streams = list } : f;
+    }
+
+    /// <summary>A stream row whose <see cref="StreamColumns"/> start at column <paramref name="at"/>.</summary>
+    static CatalogStream ReadStream(SqliteDataReader r, int at, long fileId) =>
+        new(r.GetString(at), r.GetInt64(at + 1))
+        {
+            Location = r.IsDBNull(at + 2) ? null : new TapeLocation(r.GetString(at + 2), r.GetInt32(at + 3), r.GetInt64(at + 4), r.GetInt64(at + 5)),
+            XxHash64 = r.IsDBNull(at + 6) ? null : unchecked((ulong)r.GetInt64(at + 6)),
+            Extents = r.IsDBNull(at + 7) ? [] : CatalogBlob.DecodeExtents((byte[])r[at + 7], $"extent list of stream '{r.GetString(at)}' of file {fileId}"),
+        };
 
     static CatalogFile ReadFile(SqliteDataReader r)
     {

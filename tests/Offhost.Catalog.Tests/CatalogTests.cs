@@ -271,6 +271,35 @@ public sealed class CatalogTests : IDisposable
     }
 
     [Fact]
+    public void Files_with_streams_reads_each_file_with_its_own_streams_even_when_two_volumes_share_a_path()
+    {
+        var b = Begin();
+        var other = Begin();
+        CatalogStream Stream(string name, long at) => new(name, at) { Location = new TapeLocation("T1", 1, at, at + 512), XxHash64 = (ulong)at };
+        using (var w = _catalog.BeginFiles(b.Id, filesPerTransaction: 3))
+        {
+            w.Add(new CatalogFile(CatalogFileKind.File, "/same") { VolumeIndex = 1, Streams = [Stream("", 1000), Stream("ads", 2000)] });
+            w.Add(new CatalogFile(CatalogFileKind.File, "/same") { VolumeIndex = 2, Streams = [Stream("", 3000)] });
+            w.Add(new CatalogFile(CatalogFileKind.Directory, "/d") { VolumeIndex = 1 });
+            for (int i = 0; i < 20; i++) w.Add(new CatalogFile(CatalogFileKind.File, $"/d/{i:D2}") { VolumeIndex = 1, Streams = [Stream("", 10_000 + i)] });
+            w.Complete();
+        }
+        using (var w = _catalog.BeginFiles(other.Id))
+        {
+            w.Add(new CatalogFile(CatalogFileKind.File, "/same") { VolumeIndex = 1, Streams = [Stream("", 9)] });
+            w.Complete();
+        }
+        var all = _catalog.FilesWithStreams(b.Id).ToList();
+        Assert.Equal(_catalog.FindFiles(b.Id, "**").Select(f => (f.Path, f.VolumeIndex)), all.Select(f => (f.Path, f.VolumeIndex)));
+        var same = all.Where(f => f.Path == "/same").OrderBy(f => f.VolumeIndex).ToList();
+        Assert.Equal([[1000L, 2000L], [3000L]], same.Select(f => f.Streams.Select(s => s.SizeBytes).ToArray()));
+        Assert.Equal(["", "ads"], same[0].Streams.Select(s => s.Name));
+        Assert.Empty(all.Single(f => f.Path == "/d").Streams);
+        foreach (var f in all.Where(f => f.Path.StartsWith("/d/", StringComparison.Ordinal)))
+            Assert.Equal(_catalog.GetFile(b.Id, f.Path)!.Streams, f.Streams);
+    }
+
+    [Fact]
     public void Delete_backup_removes_files_and_streams_but_keeps_tape_files()
     {
         var b = Begin();

@@ -663,25 +663,43 @@ internal sealed class CopyCommand
         int stageBytes = Math.Max(bs, options.ReadChunkBytes / bs * bs);
         // Segments beyond a few records stage through a pooled buffer: a volume restore is a thousand segments or more, and
         // fresh staging arrays would cost as much memory traffic as the data itself.
-        var pooled = p.LengthBytes > PooledStageMinBytes ? buffers.Rent(stageBytes) : null;
-        var stage = pooled is not null ? pooled.Memory[..(int)Math.Min(stageBytes, p.LengthBytes)] : new byte[(int)Math.Max(Math.Min(stageBytes, p.LengthBytes), 1)];
+        // Staged lazily: a segment whose bytes arrive in one piece of whole blocks (a small file inside one record) is
+        // written straight from the record, with no stage and no copy.
+        ReadBuffer? pooled = null;
+        Memory<byte> stage = default;
         int staged = 0;
         long at = p.DestinationOffsetBytes;
+        long received = 0;
+
+        async ValueTask WriteAsync(ReadOnlyMemory<byte> data)
+        {
+            long where = at;
+            await WriteBlocksAsync(p, () => bw.WriteAsync(where, data, ct), where);
+            AddTransferred(data.Length);
+            at += data.Length;
+        }
 
         async ValueTask FlushStageAsync()
         {
             if (staged == 0) return;
-            var data = stage[..staged];
-            long where = at;
-            await WriteBlocksAsync(p, () => bw.WriteAsync(where, data, ct), where);
-            AddTransferred(staged);
-            at += staged;
+            await WriteAsync(stage[..staged]);
             staged = 0;
         }
 
         await reader.ReadAsync(p, async data =>
         {
             if (p.Hold) Held.Append(data.Span);
+            received += data.Length;
+            if (staged == 0 && received == p.LengthBytes && data.Length % bs == 0)
+            {
+                await WriteAsync(data);
+                return;
+            }
+            if (stage.IsEmpty)
+            {
+                pooled = p.LengthBytes > PooledStageMinBytes ? buffers.Rent(stageBytes) : null;
+                stage = pooled is not null ? pooled.Memory[..(int)Math.Min(stageBytes, p.LengthBytes)] : new byte[(int)Math.Max(Math.Min(stageBytes, p.LengthBytes), 1)];
+            }
             while (!data.IsEmpty)
             {
                 int n = Math.Min(stage.Length - staged, data.Length);

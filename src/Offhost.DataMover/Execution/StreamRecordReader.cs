@@ -8,8 +8,12 @@ namespace Offhost.DataMover.Execution;
 /// </summary>
 internal sealed class StreamRecordReader(IStreamDevice device, int maxRecordBytes, CopyCommand command)
 {
-    readonly byte[] record = new byte[maxRecordBytes];
-    readonly byte[] leftover = new byte[maxRecordBytes];
+    // The bytes of a record a segment did not take stay where they were read: the two buffers swap roles instead of the
+    // rest being copied, and taking from the leftover moves its start instead of shifting what remains (a volume restore
+    // of small files takes a 1 MiB record in dozens of pieces).
+    byte[] record = new byte[maxRecordBytes];
+    byte[] leftover = new byte[maxRecordBytes];
+    int leftoverStart;
     int leftoverBytes;
 
     public IStreamDevice Device => device;
@@ -24,8 +28,8 @@ internal sealed class StreamRecordReader(IStreamDevice device, int maxRecordByte
         if (leftoverBytes > 0)
         {
             int take = (int)Math.Min(leftoverBytes, need);
-            await sink(leftover.AsMemory(0, take));
-            leftover.AsSpan(take, leftoverBytes - take).CopyTo(leftover);
+            await sink(leftover.AsMemory(leftoverStart, take));
+            leftoverStart += take;
             leftoverBytes -= take;
             need -= take;
         }
@@ -54,7 +58,8 @@ internal sealed class StreamRecordReader(IStreamDevice device, int maxRecordByte
             need -= use;
             if (use < r.LengthBytes)
             {
-                record.AsSpan(use, r.LengthBytes - use).CopyTo(leftover);
+                (record, leftover) = (leftover, record);
+                leftoverStart = use;
                 leftoverBytes = r.LengthBytes - use;
             }
         }

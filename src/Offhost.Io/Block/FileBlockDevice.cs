@@ -145,14 +145,17 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
         }
     }
 
-    public async ValueTask WriteAsync(Lba lba, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Writes on the calling thread and completes synchronously: on Linux an "asynchronous" file write is the same
+    /// pwrite run by a thread-pool thread, and a volume restore of many small files paid a thread hop per file for it.</summary>
+    public ValueTask WriteAsync(Lba lba, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (IsReadOnly) throw new InvalidOperationException($"{Path} is open read-only");
         long offset = CheckRange(lba, buffer.Length);
         var h = PickHandle(buffer, offset);
         try
         {
-            await RandomAccess.WriteAsync(h, buffer, offset, cancellationToken);
+            RandomAccess.Write(h, buffer.Span, offset);
         }
         catch (IOException e)
         {
@@ -160,6 +163,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
         }
         // A restore writes the volume in large pieces and fsyncs at the end: start each piece on its way to the disk now.
         if (ReferenceEquals(h, handle) && buffer.Length >= WriteBehindMinBytes) writeBehind?.Start(offset, buffer.Length);
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken)

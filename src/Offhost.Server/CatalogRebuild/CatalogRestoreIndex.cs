@@ -26,10 +26,8 @@ public static class CatalogRestoreIndex
         var entries = new List<TapeIndexEntry>();
         string? media = null;
         int? archive = null;
-        foreach (var listed in catalog.FindFiles(backupId, "**", cancellationToken))
+        foreach (var f in catalog.FilesWithStreams(backupId, cancellationToken))
         {
-            var f = catalog.GetFile(backupId, listed.Path) ?? listed;
-            if (f.VolumeIndex != listed.VolumeIndex) f = listed;   // same path on two volumes: streams of the first only
             string member = MemberName(f.Path, Math.Max(1, f.VolumeIndex), volumes);
             var main = f.Streams.FirstOrDefault(s => s.Name.Length == 0 && s.Location is not null);
             long memberOffset = main?.Location?.HeaderOffsetBytes ?? -1;
