@@ -16,7 +16,8 @@
 # 90 % of 1-16 KiB, 9 % of 16-256 KiB, 1 % of 256 KiB-4 MiB, so tens of thousands of files. Each round runs every
 # tool once, in the same order. warm: the volume is read into the page cache before the round, so the anchors copy at
 # memory speed. cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed command (after the mount for tar),
-# which is where a real backup runs. Every timed command starts after a `sync`, so none pays for the write-back of the
+# which is where a real backup runs; in warm mode the restores' inputs (ntfsclone's image, the tapes) are read into the
+# page cache before the restores. Every timed command starts after a `sync`, so none pays for the write-back of the
 # one before. dd and ntfsclone leave their output in the page cache; offhost fsyncs the tape
 # (and a restored volume) before it reports success, so its times include getting the data to the disk.
 # Reported per cache mode: elapsed-time ratios (median of the rounds), data throughput against dd on the bytes each
@@ -105,6 +106,9 @@ round() {   # round MODE N -> one line of figures
   read -r bk_s bk_kb < <(measure backup ./offhost backup "$img" --tape "$work/btape.tap" --catalog "$work/catalog.db" --quiesce 0s --snapshot none --record-size "$record" --json)
   bi_bytes=$(archive_bytes "$work/tape.tap")
   bk_bytes=$(archive_bytes "$work/btape.tap")
+  # warm: every restore's input is in the page cache, as the volume was for the backups (ntfsclone's image is, having
+  # just been written through it; offhost's tapes are written with O_DIRECT and are not).
+  [ "$mode" = warm ] && cat "$work/clone.img" "$work/tape.tap" "$work/btape.tap" >/dev/null
   truncate -s "$img_bytes" "$work/ntfsclone-restored.img"
   read -r nr_s _ < <(measure ntfsclone-restore ntfsclone -f --restore-image --overwrite "$work/ntfsclone-restored.img" "$work/clone.img")
   rm -f "$work/ntfsclone-restored.img" "$work/clone.img"
