@@ -88,7 +88,7 @@ public static class BackupImageJob
     static readonly CopyManagerOptions CopyManagerForImages = new()
     {
         OperatingParameters = Scsi.ExtendedCopy.OperatingParameters.Default with { MaxInlineDataLengthBytes = 32u << 20 },
-        FlushAtListEnd = false,   // the tape is flushed once, before the index is written
+        FlushAtListEnd = false,   // the tape is flushed after the archive and after the index, not after every list
     };
 
     public static async Task<BackupImageResult> RunAsync(BackupImageRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
@@ -212,6 +212,9 @@ public static class BackupImageJob
         if (!tap.AllComplete) throw new InvalidOperationException("the archive ended before every planned stream was written");
         if (request.BeforeIndex is { } check) await check(ct);
         await request.Tape.WriteFilemarksAsync(1, ct);
+        // The archive is on the medium before its index is written: a tape whose index made it after a crash never
+        // describes an archive that did not (a catalog rebuilt from the tape trusts an index it finds).
+        await request.Tape.FlushAsync(ct);
 
         long indexFile = request.Tape.Position.FileNumber;
         var header = new TapeIndexHeader(request.BackupId, request.SourceDescription, request.FrozenAt, archiveFile);
