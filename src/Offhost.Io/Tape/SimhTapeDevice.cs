@@ -571,12 +571,13 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
         {
             ct.ThrowIfCancellationRequested();
             if (fileStarts.Count > fileNumber + 1) { SpaceFilemarksForward(1, ct); files++; continue; }
-            if (RunsPastEnd(offsetBytes))
+            SimhObject obj;
+            try { obj = CheckedObjectAt(offsetBytes); }
+            catch (CorruptStructureException) when (RunsPastEnd(offsetBytes))
             {
                 TornTailOffsetBytes = offsetBytes;
                 return files;
             }
-            var obj = CheckedObjectAt(offsetBytes);
             switch (obj.Kind)
             {
                 case SimhObjectKind.EndOfMedium: return files;
