@@ -126,4 +126,34 @@ public class BackupImageTests
         var ls = JsonDocument.Parse(Cli.RunOk("tape", "ls", s["t.tap"], "--json")).RootElement;
         Assert.Equal(2, ls.GetProperty("files").GetArrayLength());   // the label and the unfinished archive, no index
     }
+
+    [Fact]
+    public void A_tape_left_ending_inside_a_record_is_appended_to_from_that_record_with_a_warning()
+    {
+        Requires.Tool("mkfs.ext4");
+        using var s = new Scratch("backup-torn");
+        Directory.CreateDirectory(s["src"]);
+        var data = TestData.Random(2, 3 << 20);
+        File.WriteAllBytes(s["src/a.bin"], data);
+        Tool.Run("mkfs.ext4", "-q", "-F", "-d", s["src"], s["v.img"], "32M");
+        NewTape(s["t.tap"], "1G");
+        long first = BackupImage(s["v.img"], s["t.tap"]);
+        long end = new FileInfo(s["t.tap"]).Length;
+        // What a backup killed in the middle of a record leaves: a leader promising 1 MiB, and 5,000 bytes of it.
+        using (var f = new FileStream(s["t.tap"], FileMode.Append))
+        {
+            f.Write(BitConverter.GetBytes(1 << 20));
+            f.Write(new byte[5000]);
+        }
+
+        var r = Cli.Run("backup-image", s["v.img"], "--tape", s["t.tap"], "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"incomplete record at byte offset {end}", r.Stderr);
+        long second = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("archive_file").GetInt64();
+        Assert.Equal(first + 2, second);   // after the first backup's archive and index, where the cut record was
+        var ls = JsonDocument.Parse(Cli.RunOk("tape", "ls", s["t.tap"], "--json")).RootElement;
+        Assert.Equal(5, ls.GetProperty("files").GetArrayLength());   // label, archive, index, archive, index
+        ExtractWithTar(s["t.tap"], second, s["second.tar"], s["x"]);
+        Assert.Equal(data, File.ReadAllBytes(s["x/a.bin"]));
+    }
 }
