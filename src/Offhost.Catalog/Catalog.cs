@@ -316,6 +316,7 @@ public sealed class Catalog : IDisposable
     public long CountFiles(string backupId) => Scalar("SELECT count(*) FROM files WHERE backup_id = $id", ("$id", backupId));
 
     const string StreamColumns = "name, size_bytes, media_label, tape_file, header_offset, data_offset, xxhash64, extents";
+    static readonly string StreamColumnsOfS = string.Join(", ", StreamColumns.Split(", ").Select(c => "s." + c));
 
     IReadOnlyList<CatalogStream> ReadStreams(long fileId)
     {
@@ -333,7 +334,7 @@ public sealed class Catalog : IDisposable
     {
         var streams = new Dictionary<long, List<CatalogStream>>();
         using (var cmd = Command($"""
-            SELECT s.file_id, {string.Join(", ", StreamColumns.Split(", ").Select(c => "s." + c))}
+            SELECT s.file_id, {StreamColumnsOfS}
             FROM streams s JOIN files f ON f.id = s.file_id
             WHERE f.backup_id = $id ORDER BY s.file_id, s.idx
             """, ("$id", backupId)))

@@ -44,5 +44,5 @@ public static class PaxEntryKinds
     };
 
     /// <summary>True for character and block devices, whose members carry a device number.</summary>
-    public static bool HasDevice(PaxEntryKind kind) => kind is PaxEntryKind.CharDevice or PaxEntryKind.BlockDevice;
+    public static bool HasDevice(PaxEntryKind kind) => Special(kind) is { } special && Core.Mapping.SpecialFiles.HasDevice(special);
 }

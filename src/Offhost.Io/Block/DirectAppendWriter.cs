@@ -199,13 +199,8 @@ internal sealed class DirectAppendWriter : IDisposable
 
     void ReadExisting(Span<byte> into, long atBytes)
     {
-        int done = 0;
-        while (done < into.Length)
-        {
-            int n = RandomAccess.Read(buffered, into[done..], atBytes + done);
-            if (n == 0) throw new IOException($"the file ends before byte offset {atBytes + into.Length}, where appending was to start");
-            done += n;
-        }
+        if (PositionalRead.ReadUpTo(buffered, into, atBytes, "direct append") < into.Length)
+            throw new IOException($"the file ends before byte offset {atBytes + into.Length}, where appending was to start");
     }
 
     void ThrowIfFailed()

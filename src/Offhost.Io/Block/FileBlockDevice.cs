@@ -102,47 +102,21 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
     /// <summary>True when an O_DIRECT handle is open (aligned I/O bypasses the page cache).</summary>
     public bool UsesDirectIo => direct is not null;
 
-    public async ValueTask ReadAsync(Lba lba, Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Reads on the calling thread and completes synchronously, as <see cref="WriteAsync"/> writes (a file read
+    /// "asynchronously" on Linux is the same pread run by a thread-pool thread).</summary>
+    public ValueTask ReadAsync(Lba lba, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        long offset = CheckRange(lba, buffer.Length);
-        var h = PickHandle(buffer, offset);
-        int done = 0;
-        while (done < buffer.Length)
-        {
-            int n;
-            try
-            {
-                n = await RandomAccess.ReadAsync(h, buffer[done..], offset + done, cancellationToken);
-            }
-            catch (IOException e)
-            {
-                throw new IOException($"{Path}: read error at byte offset {offset + done}: {e.Message}", e);
-            }
-            if (n == 0) throw new IOException($"{Path}: unexpected end of device at byte offset {offset + done}");
-            done += n;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        Read(lba, buffer.Span);
+        return ValueTask.CompletedTask;
     }
 
-    /// <summary>The same read as <see cref="ReadAsync"/>, done on the calling thread.</summary>
+    /// <summary>Reads whole blocks at <paramref name="lba"/> on the calling thread.</summary>
     public void Read(Lba lba, Span<byte> buffer)
     {
         long offset = CheckRange(lba, buffer.Length);
-        var h = PickHandle(buffer, offset);
-        int done = 0;
-        while (done < buffer.Length)
-        {
-            int n;
-            try
-            {
-                n = RandomAccess.Read(h, buffer[done..], offset + done);
-            }
-            catch (IOException e)
-            {
-                throw new IOException($"{Path}: read error at byte offset {offset + done}: {e.Message}", e);
-            }
-            if (n == 0) throw new IOException($"{Path}: unexpected end of device at byte offset {offset + done}");
-            done += n;
-        }
+        int done = PositionalRead.ReadUpTo(PickHandle(buffer, offset), buffer, offset, Path);
+        if (done < buffer.Length) throw new IOException($"{Path}: unexpected end of device at byte offset {offset + done}");
     }
 
     /// <summary>Writes on the calling thread and completes synchronously: on Linux an "asynchronous" file write is the same

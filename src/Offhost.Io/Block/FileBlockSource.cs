@@ -37,15 +37,8 @@ public sealed class FileBlockSource : IBlockSource, IDisposable
     {
         if (offsetBytes < 0 || offsetBytes + buffer.Length > LengthBytes)
             throw new EndOfStreamException($"{Path}: read of {buffer.Length} bytes at byte offset {offsetBytes} is past the end of the device ({LengthBytes} bytes)");
-        int done = 0;
-        while (done < buffer.Length)
-        {
-            int n;
-            try { n = RandomAccess.Read(handle, buffer[done..], offsetBytes + done); }
-            catch (IOException e) { throw new IOException($"{Path}: read error at byte offset {offsetBytes + done}: {e.Message}", e); }
-            if (n == 0) throw new EndOfStreamException($"{Path}: unexpected end of file at byte offset {offsetBytes + done}");
-            done += n;
-        }
+        int done = PositionalRead.ReadUpTo(handle, buffer, offsetBytes, Path);
+        if (done < buffer.Length) throw new EndOfStreamException($"{Path}: unexpected end of file at byte offset {offsetBytes + done}");
     }
 
     public void Dispose() => handle.Dispose();

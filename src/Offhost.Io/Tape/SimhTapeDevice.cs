@@ -377,13 +377,8 @@ public sealed class SimhTapeDevice : IStreamDevice, IDisposable
     void ReadFull(Span<byte> span, long at)
     {
         Drain();
-        int done = 0;
-        while (done < span.Length)
-        {
-            int n = RandomAccess.Read(handle, span[done..], at + done);
-            if (n == 0) CorruptStructure.Truncated($"{DeviceId}: SIMH image", at + done, span.Length - done, 0);
-            done += n;
-        }
+        int done = PositionalRead.ReadUpTo(handle, span, at, DeviceId);
+        if (done < span.Length) CorruptStructure.Truncated($"{DeviceId}: SIMH image", at + done, span.Length - done, 0);
     }
 
     /// <summary>Classifies the object at <paramref name="at"/>, with the record's extent checked against the image.</summary>
