@@ -121,4 +121,60 @@ public class FileBlockDeviceTests
             Tool.TryRun("losetup", ["-d", loop]);
         }
     }
+
+    /// <summary>The image behind a loop device is rewritten without passing through the loop device, as another host
+    /// writes a shared LUN (or a mounted file system writes its data): the device's page cache still holds the old bytes,
+    /// and a buffered read returns them. <see cref="FileBlockDevice"/> and <see cref="FileBlockSource"/> must return the
+    /// new ones, for reads of any offset, length and memory alignment.</summary>
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task A_block_device_is_read_past_its_page_cache_at_any_offset_length_and_alignment()
+    {
+        Requires.Root();
+        Requires.Tool("losetup");
+        using var scratch = new Scratch("uncached-loop");
+        string img = scratch["loop.img"];
+        const int Size = 4 << 20;
+        await File.WriteAllBytesAsync(img, TestData.Random(31, Size), Ct);
+        string loop = Tool.Run("losetup", "--find", "--show", "--read-only", img).Trim();
+        try
+        {
+            // Held open throughout, as a mounted file system holds its device: the last close would drop the cache.
+            using var cached = File.OpenHandle(loop);
+            byte[] viaCache = new byte[Size];
+            RandomAccess.Read(cached, viaCache, 0);                                   // fills the device's page cache
+            byte[] now = TestData.Random(32, Size);
+            using (var behind = File.OpenHandle(img, FileMode.Open, FileAccess.Write)) RandomAccess.Write(behind, now, 0);
+            RandomAccess.Read(cached, viaCache, 0);
+            Assert.False(viaCache.AsSpan().SequenceEqual(now), "the buffered read already sees the new bytes: this kernel keeps the cache coherent, and the test shows nothing");
+
+            await using var device = FileBlockDevice.Open(loop);
+            using var source = new FileBlockSource(loop);
+            var whole = new byte[Size];
+            await device.ReadAsync(new Core.Units.Lba(0), whole, Ct);
+            Assert.True(whole.AsSpan().SequenceEqual(now), "FileBlockDevice returned bytes from before the write");
+
+            var random = new Random(33);
+            var backing = new byte[Size + 4096 + 1];
+            for (int i = 0; i < 200; i++)
+            {
+                int length = random.Next(1, 3 << 20), at = random.Next(0, Size - length), skew = random.Next(0, 4097);
+                var into = backing.AsSpan(skew, length);
+                source.ReadAt(at, into);
+                Assert.True(into.SequenceEqual(now.AsSpan(at, length)), $"FileBlockSource: {length} bytes at byte offset {at} into memory skewed by {skew}");
+                int blocks = Math.Max(1, length / device.BlockSizeBytes);
+                long lba = at / device.BlockSizeBytes;
+                if ((lba + blocks) * device.BlockSizeBytes > Size) continue;
+                var blockInto = backing.AsSpan(skew, blocks * device.BlockSizeBytes);
+                device.Read(new Core.Units.Lba(lba), blockInto);
+                Assert.True(blockInto.SequenceEqual(now.AsSpan((int)(lba * device.BlockSizeBytes), blockInto.Length)),
+                    $"FileBlockDevice: {blocks} blocks at LBA {lba} into memory skewed by {skew}");
+            }
+            Assert.Throws<EndOfStreamException>(() => source.ReadAt(Size - 100, new byte[101]));
+        }
+        finally
+        {
+            Tool.TryRun("losetup", ["-d", loop]);
+        }
+    }
 }

@@ -29,6 +29,8 @@ public sealed record FileBlockDeviceOptions
 /// come from BLKGETSIZE64/BLKSSZGET for block devices (512-byte blocks for images). With <see cref="FileBlockDeviceOptions.DirectIo"/>
 /// a second O_DIRECT handle is probed once at open and used for I/O whose buffer address, offset and length are 4 KiB
 /// aligned (e.g. <see cref="DirectIoBuffer"/>); other I/O goes through the page cache.
+/// A block device is always read past the page cache (<see cref="UncachedReader"/>): its cache does not see what a mounted
+/// file system or another host writes, and would hand out old data.
 /// Identity: <see cref="NaaDesignator"/> is stable across runs (see docs/datamover.md). Thread-safe.
 /// </summary>
 public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
@@ -37,6 +39,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
 
     readonly SafeFileHandle handle;
     readonly SafeFileHandle? direct;
+    readonly UncachedReader? uncached;
     readonly long lengthBytes;
     readonly WriteBehind? writeBehind;
 
@@ -55,6 +58,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
         BlockCount = lengthBytes / BlockSizeBytes;
         NaaDesignator = options.NaaDesignator is { } n ? CheckNaa(n) : IdentityDesignator(path);
         DeviceId = Scsi.Identification.NaaDesignator.ToDeviceId(NaaDesignator);
+        if (DeviceGeometry.IsBlockDevice(path)) uncached = UncachedReader.Open(path, BlockSizeBytes);
     }
 
     /// <summary>Opens <paramref name="path"/>; read-only unless <see cref="FileBlockDeviceOptions.Writable"/>.</summary>
@@ -115,7 +119,9 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
     public void Read(Lba lba, Span<byte> buffer)
     {
         long offset = CheckRange(lba, buffer.Length);
-        int done = PositionalRead.ReadUpTo(PickHandle(buffer, offset), buffer, offset, Path);
+        int done = uncached is not null
+            ? uncached.ReadUpTo(buffer, offset)
+            : PositionalRead.ReadUpTo(PickHandle(buffer, offset), buffer, offset, Path);
         if (done < buffer.Length) throw new IOException($"{Path}: unexpected end of device at byte offset {offset + done}");
     }
 
@@ -208,6 +214,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
     public ValueTask DisposeAsync()
     {
         direct?.Dispose();
+        uncached?.Dispose();
         handle.Dispose();
         return ValueTask.CompletedTask;
     }
