@@ -255,6 +255,8 @@ public sealed class Catalog : IDisposable
         return _tx;
     }
 
+    internal bool InWriterTransaction => _tx is not null;
+
     internal void EndWriterTransaction(bool commit)
     {
         if (_tx is null) return;

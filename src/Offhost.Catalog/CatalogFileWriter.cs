@@ -21,6 +21,8 @@ public sealed class CatalogFileWriter : IDisposable
     readonly SqliteParameter[] _f;
     readonly SqliteParameter[] _s;
     readonly SqliteCommand _maxId;
+    readonly SqliteCommand _setLinks;
+    readonly SqliteCommand _streamCount;
     long _nextId;
     int _inTransaction;
     bool _done;
@@ -48,6 +50,14 @@ public sealed class CatalogFileWriter : IDisposable
             VALUES ($s0, $s1, $s2, $s3, $s4, $s5, $s6, $s7, $s8, $s9)
             """;
         _s = Enumerable.Range(0, 10).Select(i => _insertStream.Parameters.Add(new SqliteParameter($"$s{i}", null))).ToArray();
+        _setLinks = db.CreateCommand();
+        _setLinks.CommandText = "UPDATE files SET links = $links WHERE id = $id AND backup_id = $backup";
+        _setLinks.Parameters.Add(new SqliteParameter("$links", null));
+        _setLinks.Parameters.Add(new SqliteParameter("$id", null));
+        _setLinks.Parameters.Add(new SqliteParameter("$backup", backupId));
+        _streamCount = db.CreateCommand();
+        _streamCount.CommandText = "SELECT count(*) FROM streams WHERE file_id = $id";
+        _streamCount.Parameters.Add(new SqliteParameter("$id", null));
     }
 
     public long FilesWritten { get; private set; }
@@ -56,16 +66,7 @@ public sealed class CatalogFileWriter : IDisposable
     public long Add(CatalogFile file)
     {
         ObjectDisposedException.ThrowIf(_done, this);
-        if (_inTransaction == 0)
-        {
-            var tx = _catalog.BeginWriterTransaction();
-            _insertFile.Transaction = tx;
-            _insertStream.Transaction = tx;
-            _maxId.Transaction = tx;
-            // Ids are assigned here rather than read back per row: the write transaction (BEGIN IMMEDIATE) keeps
-            // other writers out until commit, so max(id) cannot move under us.
-            _nextId = (long)_maxId.ExecuteScalar()! + 1;
-        }
+        EnsureTransaction();
         Set(_f[0], _backupId);
         Set(_f[1], file.VolumeIndex);
         Set(_f[2], file.Path);
@@ -91,31 +92,63 @@ public sealed class CatalogFileWriter : IDisposable
         Set(_f[25], file.Device?.Minor);
         _insertFile.ExecuteNonQuery();
 
-        for (int i = 0; i < file.Streams.Count; i++)
-        {
-            var s = file.Streams[i];
-            Set(_s[0], id);
-            Set(_s[1], i);
-            Set(_s[2], s.Name);
-            Set(_s[3], s.SizeBytes);
-            Set(_s[4], s.Location?.MediaLabel);
-            Set(_s[5], s.Location?.FileNumber);
-            Set(_s[6], s.Location?.HeaderOffsetBytes);
-            Set(_s[7], s.Location?.DataOffsetBytes);
-            Set(_s[8], s.XxHash64 is { } h ? unchecked((long)h) : null);
-            Set(_s[9], s.Extents.Count == 0 ? null : CatalogBlob.EncodeExtents(s.Extents));
-            _insertStream.ExecuteNonQuery();
-        }
+        for (int i = 0; i < file.Streams.Count; i++) InsertStream(id, i, file.Streams[i]);
 
         FilesWritten++;
         if (++_inTransaction >= _filesPerTransaction) Flush();
         return id;
     }
 
+    /// <summary>Replaces the other names (hard links) of a file this writer added earlier.</summary>
+    public void SetLinks(long fileId, IReadOnlyList<string> links)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        ArgumentNullException.ThrowIfNull(links);
+        EnsureTransaction();
+        Set(_setLinks.Parameters[0], links.Count == 0 ? null : CatalogBlob.EncodeStrings(links));
+        Set(_setLinks.Parameters[1], fileId);
+        if (_setLinks.ExecuteNonQuery() != 1) throw new InvalidOperationException($"file {fileId} is not a file of backup {_backupId}");
+    }
+
+    /// <summary>Adds a stream after the streams of a file this writer added earlier.</summary>
+    public void AddStream(long fileId, CatalogStream stream)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        ArgumentNullException.ThrowIfNull(stream);
+        EnsureTransaction();
+        Set(_streamCount.Parameters[0], fileId);
+        InsertStream(fileId, checked((int)(long)_streamCount.ExecuteScalar()!), stream);
+    }
+
+    void InsertStream(long fileId, int index, CatalogStream s)
+    {
+        Set(_s[0], fileId);
+        Set(_s[1], index);
+        Set(_s[2], s.Name);
+        Set(_s[3], s.SizeBytes);
+        Set(_s[4], s.Location?.MediaLabel);
+        Set(_s[5], s.Location?.FileNumber);
+        Set(_s[6], s.Location?.HeaderOffsetBytes);
+        Set(_s[7], s.Location?.DataOffsetBytes);
+        Set(_s[8], s.XxHash64 is { } h ? unchecked((long)h) : null);
+        Set(_s[9], s.Extents.Count == 0 ? null : CatalogBlob.EncodeExtents(s.Extents));
+        _insertStream.ExecuteNonQuery();
+    }
+
+    void EnsureTransaction()
+    {
+        if (_inTransaction > 0 || _catalog.InWriterTransaction) return;
+        var tx = _catalog.BeginWriterTransaction();
+        foreach (var c in new[] { _insertFile, _insertStream, _maxId, _setLinks, _streamCount }) c.Transaction = tx;
+        // Ids are assigned here rather than read back per row: the write transaction (BEGIN IMMEDIATE) keeps
+        // other writers out until commit, so max(id) cannot move under us.
+        _nextId = (long)_maxId.ExecuteScalar()! + 1;
+    }
+
     /// <summary>Commits the files added so far.</summary>
     public void Flush()
     {
-        if (_inTransaction == 0) return;
+        if (!_catalog.InWriterTransaction) return;
         _catalog.EndWriterTransaction(commit: true);
         _inTransaction = 0;
     }
@@ -139,10 +172,12 @@ public sealed class CatalogFileWriter : IDisposable
     {
         if (_done) return;
         _done = true;
-        if (_inTransaction > 0) _catalog.EndWriterTransaction(commit: false);
+        if (_catalog.InWriterTransaction) _catalog.EndWriterTransaction(commit: false);
         _inTransaction = 0;
         _insertFile.Dispose();
         _insertStream.Dispose();
         _maxId.Dispose();
+        _setLinks.Dispose();
+        _streamCount.Dispose();
     }
 }

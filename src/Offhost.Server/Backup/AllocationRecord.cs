@@ -27,6 +27,10 @@ public static class AllocationRecord
         w.WriteEndObject();
     }
 
+    /// <summary>True when the UTF-8 line is an allocation record rather than a map entry (an entry's own quotes inside
+    /// its strings are escaped, so the marker cannot occur in one).</summary>
+    public static bool IsAllocationRecord(ReadOnlySpan<byte> line) => line.IndexOf("\"type\":\"allocation\""u8) >= 0;
+
     /// <summary>The ranges when <paramref name="line"/> is an allocation record, else null.</summary>
     public static List<(long StartBytes, long LengthBytes)>? TryRead(string line)
     {

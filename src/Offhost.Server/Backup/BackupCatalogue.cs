@@ -13,23 +13,29 @@ namespace Offhost.Server.Backup;
 /// </summary>
 public static class BackupCatalogue
 {
-    /// <summary>Writes every file of a running backup; returns how many and their data bytes (all streams).</summary>
+    /// <summary>Writes every file of a backup, in archive order and as each is complete, so that memory does not grow
+    /// with the number of files; returns how many and their data bytes (all streams).</summary>
+    /// <param name="maps">Each volume's storage-map entries in stored order (e.g. <see cref="Restore.StoredMap.ReadEntries"/>).</param>
+    public static (long Files, long DataBytes) RecordFiles(Catalog.Catalog catalog, string backupId, string media, int archiveFile,
+        TapeIndex index, IReadOnlyList<IEnumerable<MapEntry>> maps)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(maps);
+        using var writer = catalog.BeginFiles(backupId);
+        var sink = new FileSink(writer);
+        Build(media, archiveFile, index, maps, sink);
+        sink.Finish();
+        writer.Complete();
+        return (sink.Files, sink.DataBytes);
+    }
+
+    /// <summary>Overload for maps already decoded.</summary>
     public static (long Files, long DataBytes) RecordFiles(Catalog.Catalog catalog, string backupId, string media, int archiveFile,
         TapeIndex index, IReadOnlyList<Restore.StoredMap> maps)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
-        var files = Build(media, archiveFile, index, maps);
-        long dataBytes = 0;
-        using (var writer = catalog.BeginFiles(backupId))
-        {
-            foreach (var f in files)
-            {
-                writer.Add(f);
-                if (f.Kind == CatalogFileKind.File) dataBytes += f.Streams.Sum(s => s.SizeBytes);
-            }
-            writer.Complete();
-        }
-        return (files.Count, dataBytes);
+        ArgumentNullException.ThrowIfNull(maps);
+        return RecordFiles(catalog, backupId, media, archiveFile, index, maps.Select(m => m.Entries).ToList());
     }
 
     /// <summary>The backup's own members (storage maps, volume remainders under <c>.offhost/</c>) are not user files.</summary>
@@ -46,45 +52,32 @@ public static class BackupCatalogue
     }
 
     /// <summary>The catalog files of one backup: index members folded into files (alternate data stream members become
-    /// streams, hard-link members become links), enriched with the storage map's extents and metadata.</summary>
-    static List<CatalogFile> Build(string media, int archiveFile, TapeIndex index, IReadOnlyList<Restore.StoredMap> maps)
+    /// streams, hard-link members become links), enriched with the storage map's extents and metadata. The index and the
+    /// stored maps list members in the same order, so the map is read alongside the index (<see cref="MapCursor"/>).</summary>
+    static void Build(string media, int archiveFile, TapeIndex index, IReadOnlyList<IEnumerable<MapEntry>> maps, FileSink sink)
     {
         int volumes = Math.Max(1, maps.Count);
-        var mapByMember = new Dictionary<string, (MapEntry Entry, int Volume)>(StringComparer.Ordinal);
-        for (int v = 0; v < maps.Count; v++)
-            foreach (var e in maps[v].Entries)
-            {
-                mapByMember.TryAdd(CatalogRestoreIndex.MemberName(e.Path, v + 1, volumes), (e, v + 1));
-                foreach (var link in e.Links) mapByMember.TryAdd(CatalogRestoreIndex.MemberName(link, v + 1, volumes), (e, v + 1));
-            }
-
-        var files = new List<CatalogFile>();
-        var byMember = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var cursor = new MapCursor(maps, volumes);
         foreach (var entry in index.Entries)
         {
             string member = entry.Path.TrimEnd('/');
             if (IsOwnMember(member, volumes)) continue;
             if (entry.Kind == PaxEntryKind.HardLink)
             {
-                if (entry.LinkTarget is { } t && byMember.TryGetValue(t.TrimEnd('/'), out int at))
-                {
-                    var (vol, path) = CatalogRestoreIndex.SplitMember(member, volumes);
-                    if (!files[at].Links.Contains(path)) files[at] = files[at] with { Links = [.. files[at].Links, path] };
-                }
+                var (_, linkPath) = CatalogRestoreIndex.SplitMember(member, volumes);
+                cursor.Skip(member);
+                if (entry.LinkTarget is { } t) sink.AddLink(t.TrimEnd('/'), linkPath);
                 continue;
             }
             var data = entry.Streams.FirstOrDefault(s => s.Storage == TapeStreamStorage.MemberData && s.MemberOffsetBytes == entry.MemberOffsetBytes);
             if (data is { Name.Length: > 0 } && member.EndsWith(":" + data.Name, StringComparison.Ordinal)
-                && byMember.TryGetValue(member[..^(data.Name.Length + 1)], out int owner))
-            {
-                files[owner] = files[owner] with { Streams = Merge(files[owner].Streams, Stream(media, archiveFile, data)) };
+                && sink.AddStream(member[..^(data.Name.Length + 1)], Stream(media, archiveFile, data)))
                 continue;
-            }
 
             var (volume, mapPath) = CatalogRestoreIndex.SplitMember(member, volumes);
             CatalogFile file;
-            if (mapByMember.TryGetValue(member, out var mapped))
-                file = CatalogFile.FromMapEntry(mapped.Entry with { Links = [] }, mapped.Volume) with { Path = mapPath };
+            if (cursor.Take(member, volume) is { } mapped)
+                file = CatalogFile.FromMapEntry(mapped with { Links = [] }, volume) with { Path = mapPath };
             else
             {
                 var special = PaxEntryKinds.Special(entry.Kind);
@@ -107,16 +100,165 @@ public static class BackupCatalogue
                     Target = entry.LinkTarget,
                 };
             }
-            var streams = new List<CatalogStream>();
+            var streams = new List<CatalogStream>(entry.Streams.Count);
             foreach (var s in entry.Streams)
             {
                 var extents = file.Streams.FirstOrDefault(x => x.Name == s.Name)?.Extents ?? [];
                 streams.Add(Stream(media, archiveFile, s) with { Extents = extents });
             }
-            byMember[member] = files.Count;
-            files.Add(file with { Streams = streams });
+            sink.Add(member, file with { Streams = streams });
         }
-        return files;
+    }
+
+    /// <summary>
+    /// Writes catalog files as they become complete. The last file is held back while the members that complete it
+    /// follow (its alternate data stream members and hard-link names come right after it); a hard link or stream that
+    /// names a file already written is applied to its row at the end. Only member names and row ids of written files
+    /// are kept.
+    /// </summary>
+    sealed class FileSink(CatalogFileWriter writer)
+    {
+        readonly Dictionary<string, (long Id, bool IsFile)> written = new(StringComparer.Ordinal);
+        readonly Dictionary<long, List<string>> linksOfWritten = [];
+        readonly List<(long FileId, bool IsFile, CatalogStream Stream)> streamsOfWritten = [];
+        CatalogFile? held;
+        string? heldMember;
+
+        public long Files { get; private set; }
+        public long DataBytes { get; private set; }
+
+        public void Add(string member, CatalogFile file)
+        {
+            Release();
+            held = file;
+            heldMember = member;
+        }
+
+        /// <summary>Adds <paramref name="path"/> as another name of the file of member <paramref name="target"/>, if there is one.</summary>
+        public void AddLink(string target, string path)
+        {
+            if (held is not null && heldMember == target)
+            {
+                if (!held.Links.Contains(path)) held = held with { Links = [.. held.Links, path] };
+            }
+            else if (written.TryGetValue(target, out var w))
+            {
+                long id = w.Id;
+                var links = linksOfWritten.TryGetValue(id, out var l) ? l : linksOfWritten[id] = [];
+                if (!links.Contains(path)) links.Add(path);
+            }
+        }
+
+        /// <summary>Adds a stream to the file of member <paramref name="owner"/>; false when no such file was seen.</summary>
+        public bool AddStream(string owner, CatalogStream stream)
+        {
+            if (held is not null && heldMember == owner)
+            {
+                held = held with { Streams = Merge(held.Streams, stream) };
+                return true;
+            }
+            if (!written.TryGetValue(owner, out var w)) return false;
+            streamsOfWritten.Add((w.Id, w.IsFile, stream));
+            return true;
+        }
+
+        void Release()
+        {
+            if (held is null) return;
+            long id = writer.Add(held);
+            written[heldMember!] = (id, held.Kind == CatalogFileKind.File);
+            if (held.Links.Count > 0) linksOfWritten[id] = [.. held.Links];
+            Files++;
+            if (held.Kind == CatalogFileKind.File) DataBytes += held.Streams.Sum(s => s.SizeBytes);
+            held = null;
+            heldMember = null;
+        }
+
+        public void Finish()
+        {
+            Release();
+            foreach (var (id, links) in linksOfWritten) writer.SetLinks(id, links);
+            foreach (var (id, isFile, stream) in streamsOfWritten)
+            {
+                writer.AddStream(id, stream);
+                if (isFile) DataBytes += stream.SizeBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads each volume's stored map alongside the tape index. Entries are taken in the order the index names their
+    /// members; an entry passed over on the way (a member the archive does not hold) waits in a small look-aside table,
+    /// so a map in another order still matches, at the cost of memory.
+    /// </summary>
+    sealed class MapCursor : IDisposable
+    {
+        readonly IEnumerator<MapEntry>?[] sources;
+        readonly int volumes;
+        readonly Dictionary<string, MapEntry> passed = new(StringComparer.Ordinal);
+        readonly HashSet<string> namesOfTaken = new(StringComparer.Ordinal);
+
+        public MapCursor(IReadOnlyList<IEnumerable<MapEntry>> maps, int volumes)
+        {
+            this.volumes = volumes;
+            sources = maps.Select(m => (IEnumerator<MapEntry>?)m.GetEnumerator()).ToArray();
+        }
+
+        /// <summary>The map entry of archive member <paramref name="member"/> on <paramref name="volume"/> (1-based), by its
+        /// path or one of its other names; null when the map has none.</summary>
+        public MapEntry? Take(string member, int volume)
+        {
+            if (passed.Remove(member, out var found))
+            {
+                Forget(found, volume, member);
+                return found;
+            }
+            if (volume < 1 || volume > sources.Length || sources[volume - 1] is not { } source) return null;
+            while (source.MoveNext())
+            {
+                var e = source.Current;
+                if (Names(e, volume).Contains(member))
+                {
+                    Forget(e, volume, member);
+                    return e;
+                }
+                foreach (string name in Names(e, volume)) passed.TryAdd(name, e);
+            }
+            source.Dispose();
+            sources[volume - 1] = null;
+            return null;
+        }
+
+        /// <summary>A hard-link member: its name is either another name of an entry already taken, or an entry of its own
+        /// in the map (a file system listing each name separately), which is taken and dropped to keep the cursor in step.</summary>
+        public void Skip(string member)
+        {
+            if (namesOfTaken.Remove(member)) return;
+            var (volume, _) = CatalogRestoreIndex.SplitMember(member, volumes);
+            Take(member, volume);
+        }
+
+        IEnumerable<string> Names(MapEntry e, int volume)
+        {
+            yield return CatalogRestoreIndex.MemberName(e.Path, volume, volumes);
+            foreach (var link in e.Links) yield return CatalogRestoreIndex.MemberName(link, volume, volumes);
+        }
+
+        /// <summary>Drops the other names of a taken entry from the look-aside table and remembers them for <see cref="Skip"/>.</summary>
+        void Forget(MapEntry e, int volume, string takenAs)
+        {
+            foreach (string name in Names(e, volume))
+            {
+                if (name == takenAs) continue;
+                if (passed.TryGetValue(name, out var p) && ReferenceEquals(p, e)) passed.Remove(name);
+                namesOfTaken.Add(name);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var s in sources) s?.Dispose();
+        }
     }
 
     static CatalogStream Stream(string media, int archiveFile, TapeIndexStream s) => new(s.Name, s.SizeBytes)

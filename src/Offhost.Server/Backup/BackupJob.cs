@@ -132,15 +132,19 @@ public static class BackupJob
             // Data and index are on tape: let the application host go before the catalog work.
             await CloseAsync(opened, frozen).ConfigureAwait(false);
 
+            var unmatched = sources.Where(s => s.Files is not null).SelectMany(s => s.Files!.Unmatched).Distinct().ToList();
+            // What the copy left behind (its buffers, the mappers' tables) is garbage now; give it back before the catalog
+            // work, which reads the stored maps alongside the index and writes each file as it goes.
+            sources.Clear();
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             phase?.Invoke("Cataloguing");
-            var maps = image.Maps.Select((m, i) => Restore.StoredMap.Decode(m.Gz, $"storage map of volume {i + 1}")).ToList();
+            var maps = image.Maps.Select((m, i) => Restore.StoredMap.ReadEntries(m.Gz, $"storage map of volume {i + 1}")).ToList();
             int archiveFile = checked((int)image.ArchiveFileNumber);
             var (files, dataBytes) = BackupCatalogue.RecordFiles(catalog, backupId, media, archiveFile, image.Index!, maps);
             catalog.AddTapeFile(new TapeFileRecord(media, archiveFile, TapeFileKind.Archive, Records(image.ArchiveBytes, image.RecordBytes), image.ArchiveBytes, backupId));
             catalog.AddTapeFile(new TapeFileRecord(media, checked((int)image.IndexFileNumber), TapeFileKind.Index, Records(image.IndexBytes, image.RecordBytes), image.IndexBytes, backupId));
             catalog.SetTotals(backupId, dataBytes, files);
             catalog.MarkGood(backupId);
-            var unmatched = sources.Where(s => s.Files is not null).SelectMany(s => s.Files!.Unmatched).Distinct().ToList();
             return new BackupJobResult(backupId, image, files, dataBytes, unmatched, frozenAt, provider);
         }
         catch (Exception e) when (backupId is not null)

@@ -28,19 +28,71 @@ public sealed record StoredMap(VolumeInfo Volume, IReadOnlyList<MapEntry> Entrie
     /// <param name="name">The member, for messages.</param>
     public static StoredMap Decode(byte[] gz, string name)
     {
-        using var reader = new StreamReader(new GZipStream(new MemoryStream(gz), CompressionMode.Decompress));
-        var first = reader.ReadLine() ?? throw new InvalidDataException($"{name}: empty storage map");
-        var volume = StorageMapJson.ReadVolume(System.Text.Encoding.UTF8.GetBytes(first));
+        VolumeInfo? volume = null;
         var entries = new List<MapEntry>();
         List<(long, long)>? allocated = null;
-        while (reader.ReadLine() is string line)
+        foreach (var line in Lines(gz, name))
         {
-            if (line.Length == 0) continue;
-            if (Backup.AllocationRecord.TryRead(line) is { } ranges) allocated = ranges;
-            else entries.Add(StorageMapJson.ReadEntry(System.Text.Encoding.UTF8.GetBytes(line)));
+            if (volume is null) volume = StorageMapJson.ReadVolume(line.Span);
+            else if (Backup.AllocationRecord.IsAllocationRecord(line.Span)) allocated = Backup.AllocationRecord.TryRead(System.Text.Encoding.UTF8.GetString(line.Span));
+            else entries.Add(StorageMapJson.ReadEntry(line.Span));
         }
-        return new StoredMap(volume, entries, allocated);
+        return new StoredMap(volume ?? throw new InvalidDataException($"{name}: empty storage map"), entries, allocated);
     }
+
+    /// <summary>The entries of a stored map member one at a time, without holding them all (the volume record and the
+    /// allocation record are skipped).</summary>
+    public static IEnumerable<MapEntry> ReadEntries(byte[] gz, string name)
+    {
+        bool first = true;
+        foreach (var line in Lines(gz, name))
+        {
+            if (first) { first = false; continue; }
+            if (!Backup.AllocationRecord.IsAllocationRecord(line.Span)) yield return StorageMapJson.ReadEntry(line.Span);
+        }
+        if (first) throw new InvalidDataException($"{name}: empty storage map");
+    }
+
+    /// <summary>The non-empty lines of a gzip-compressed JSON Lines member, as UTF-8 (each valid until the next is read).</summary>
+    static IEnumerable<ReadOnlyMemory<byte>> Lines(byte[] gz, string name)
+    {
+        using var gzip = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
+        var buffer = new byte[64 * 1024];
+        int start = 0, end = 0;
+        while (true)
+        {
+            int nl = Array.IndexOf(buffer, (byte)'\n', start, end - start);
+            if (nl >= 0)
+            {
+                if (nl > start) yield return buffer.AsMemory(start, nl - start);
+                start = nl + 1;
+                continue;
+            }
+            if (start > 0)
+            {
+                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                end -= start;
+                start = 0;
+            }
+            if (end == buffer.Length)
+            {
+                if (buffer.Length >= MaxLineBytes) throw new InvalidDataException($"{name}: a line longer than {MaxLineBytes} bytes");
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+            int n;
+            try { n = gzip.Read(buffer, end, buffer.Length - end); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{name}: {e.Message}", e); }
+            if (n == 0)
+            {
+                if (end > start) yield return buffer.AsMemory(start, end - start);
+                yield break;
+            }
+            end += n;
+        }
+    }
+
+    /// <summary>Longest line accepted: one map entry of a file with a very fragmented stream.</summary>
+    const int MaxLineBytes = 256 << 20;
 }
 
 public sealed record VolumeRestoreResult(VolumeInfo Volume, long BytesWritten, int Pieces, int ParameterLists);
