@@ -58,11 +58,11 @@ internal static class RestoreCommand
         var source = backup.Sources[volumeIndex - 1];
         if (source.FileSet is not null)
             throw new UserFacingException($"backup {backup.Id} holds a file set ({string.Join(" ", source.FileSet)}) of {source.Path}, not the whole volume; restore its files with --to DIR", ExitCodes.Usage);
-        var location = CatalogRestoreIndex.Build(catalog, backup.Id, ct);
-        await using var tape = await CommonOptions.OpenBackupTapeAsync(catalog, location.MediaLabel, tapePath, ct);
-        var read = await VolumeRestoreJob.ReadAsync(tape.Device, location.ArchiveFileNumber, ct);
+        var (media, archiveFile) = CatalogRestoreIndex.Locate(catalog, backup.Id, ct);
+        await using var tape = await CommonOptions.OpenBackupTapeAsync(catalog, media, tapePath, ct);
+        var read = await VolumeRestoreJob.ReadAsync(tape.Device, archiveFile, ct);
         CreateMissingImage(targetPath, read.Maps, volumeIndex);
-        return await RestoreImageCommand.RestoreVolumeAsync(tape, location.ArchiveFileNumber, targetPath, volumeIndex, keepOffsets: false, null, json, ct, read);
+        return await RestoreImageCommand.RestoreVolumeAsync(tape, archiveFile, targetPath, volumeIndex, keepOffsets: false, null, json, ct, read);
     }
 
     /// <summary>A missing image file is created at the size of the volume; an existing target is used as it is (the restore checks it is large enough).</summary>

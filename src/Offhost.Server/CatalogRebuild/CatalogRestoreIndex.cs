@@ -19,6 +19,18 @@ public sealed record CatalogBackupLocation(string MediaLabel, int ArchiveFileNum
 /// </summary>
 public static class CatalogRestoreIndex
 {
+    /// <summary>The tape and archive file of a catalogued backup, from its tape-file records, without building its member
+    /// list (a volume restore reads the index from the tape itself); falls back to <see cref="Build"/> when the catalog
+    /// has no archive record for it.</summary>
+    public static (string MediaLabel, int ArchiveFileNumber) Locate(Catalog.Catalog catalog, string backupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var archive = catalog.TapeFilesOf(backupId).FirstOrDefault(f => f.Kind == TapeFileKind.Archive);
+        if (archive is not null) return (archive.MediaLabel, archive.FileNumber);
+        var built = Build(catalog, backupId, cancellationToken);
+        return (built.MediaLabel, built.ArchiveFileNumber);
+    }
+
     public static CatalogBackupLocation Build(Catalog.Catalog catalog, string backupId, CancellationToken cancellationToken = default)
     {
         var backup = catalog.GetBackup(backupId) ?? throw new UserFacingException($"no backup {backupId} in the catalog", 2);
