@@ -22,12 +22,11 @@ public static class BackupCatalogue
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(maps);
-        using var writer = catalog.BeginFiles(backupId);
-        var sink = new FileSink(writer);
-        Build(media, archiveFile, index, maps, sink);
-        sink.Finish();
-        writer.Complete();
-        return (sink.Files, sink.DataBytes);
+        int volumes = Math.Max(1, maps.Count);
+        using var cataloguer = new Cataloguer(catalog, backupId, media, archiveFile, volumes);
+        using var cursor = new MapCursor(maps, volumes);
+        foreach (var entry in index.Entries) cataloguer.Add(entry, cursor);
+        return cataloguer.Complete();
     }
 
     /// <summary>Overload for maps already decoded.</summary>
@@ -51,32 +50,74 @@ public static class BackupCatalogue
         return index.Entries.Any(e => e.Path == name);
     }
 
-    /// <summary>The catalog files of one backup: index members folded into files (alternate data stream members become
-    /// streams, hard-link members become links), enriched with the storage map's extents and metadata. The index and the
-    /// stored maps list members in the same order, so the map is read alongside the index (<see cref="MapCursor"/>).</summary>
-    static void Build(string media, int archiveFile, TapeIndex index, IReadOnlyList<IEnumerable<MapEntry>> maps, FileSink sink)
+    /// <summary>Where the storage-map entry of an archive member comes from.</summary>
+    internal interface IMapLookup
     {
-        int volumes = Math.Max(1, maps.Count);
-        using var cursor = new MapCursor(maps, volumes);
-        foreach (var entry in index.Entries)
+        /// <summary>The entry of member <paramref name="member"/> on <paramref name="volume"/> (1-based); null when the map has none.</summary>
+        MapEntry? Take(string member, int volume);
+
+        /// <summary>A hard-link member passed by (it takes no entry of its own).</summary>
+        void Skip(string member);
+    }
+
+    /// <summary>
+    /// Folds a backup's index members, in archive order, into catalog files (alternate data stream members become
+    /// streams, hard-link members become links), enriched with the storage map's extents and metadata, and writes each
+    /// file as it is complete. Fed either from a tape index and the stored maps read alongside it (<see cref="MapCursor"/>),
+    /// or member by member while the backup is written (<see cref="Add(TapeIndexEntry, MapEntry?)"/>). Not thread-safe.
+    /// </summary>
+    public sealed class Cataloguer : IDisposable
+    {
+        readonly CatalogFileWriter writer;
+        readonly FileSink sink;
+        readonly string media;
+        readonly int archiveFile;
+        readonly int volumes;
+        readonly LiveLookup live;
+
+        /// <param name="volumes">How many volumes the backup holds (member names carry <c>volN/</c> when more than one).</param>
+        public Cataloguer(Catalog.Catalog catalog, string backupId, string media, int archiveFile, int volumes)
         {
+            ArgumentNullException.ThrowIfNull(catalog);
+            this.media = media;
+            this.archiveFile = archiveFile;
+            this.volumes = Math.Max(1, volumes);
+            live = new LiveLookup(this.volumes);
+            writer = catalog.BeginFiles(backupId);
+            sink = new FileSink(writer);
+        }
+
+        /// <summary>Adds the next member of the archive; <paramref name="source"/> is the storage-map entry it was planned
+        /// from (its checksums must be in <paramref name="entry"/> already).</summary>
+        public void Add(TapeIndexEntry entry, MapEntry? source)
+        {
+            live.Current = source;
+            Add(entry, live);
+        }
+
+        /// <summary>Commits what was added so far (the catalog's write lock is held only while rows are being added).</summary>
+        public void Commit() => writer.Flush();
+
+        internal void Add(TapeIndexEntry entry, IMapLookup map)
+        {
+            ArgumentNullException.ThrowIfNull(entry);
             string member = entry.Path.TrimEnd('/');
-            if (IsOwnMember(member, volumes)) continue;
+            if (IsOwnMember(member, volumes)) return;
             if (entry.Kind == PaxEntryKind.HardLink)
             {
                 var (_, linkPath) = CatalogRestoreIndex.SplitMember(member, volumes);
-                cursor.Skip(member);
+                map.Skip(member);
                 if (entry.LinkTarget is { } t) sink.AddLink(t.TrimEnd('/'), linkPath);
-                continue;
+                return;
             }
             var data = entry.Streams.FirstOrDefault(s => s.Storage == TapeStreamStorage.MemberData && s.MemberOffsetBytes == entry.MemberOffsetBytes);
             if (data is { Name.Length: > 0 } && member.EndsWith(":" + data.Name, StringComparison.Ordinal)
                 && sink.AddStream(member[..^(data.Name.Length + 1)], Stream(media, archiveFile, data)))
-                continue;
+                return;
 
             var (volume, mapPath) = CatalogRestoreIndex.SplitMember(member, volumes);
             CatalogFile file;
-            if (cursor.Take(member, volume) is { } mapped)
+            if (map.Take(member, volume) is { } mapped)
                 file = CatalogFile.FromMapEntry(mapped with { Links = [] }, volume) with { Path = mapPath };
             else
             {
@@ -108,6 +149,35 @@ public static class BackupCatalogue
             }
             sink.Add(member, file with { Streams = streams });
         }
+
+        /// <summary>Writes what is still held and the links and streams that reach back to files already written, then
+        /// commits; returns how many files and their data bytes (all streams).</summary>
+        public (long Files, long DataBytes) Complete()
+        {
+            sink.Finish();
+            writer.Complete();
+            return (sink.Files, sink.DataBytes);
+        }
+
+        /// <summary>Without <see cref="Complete"/>: rolls back what was not committed.</summary>
+        public void Dispose() => writer.Dispose();
+    }
+
+    /// <summary>The entry a member was planned from, when the caller has it: taken only by a member of its own name.</summary>
+    sealed class LiveLookup(int volumes) : IMapLookup
+    {
+        public MapEntry? Current { get; set; }
+
+        public MapEntry? Take(string member, int volume)
+        {
+            if (Current is not { } e) return null;
+            if (CatalogRestoreIndex.MemberName(e.Path, volume, volumes) == member) return e;
+            foreach (var link in e.Links)
+                if (CatalogRestoreIndex.MemberName(link, volume, volumes) == member) return e;
+            return null;
+        }
+
+        public void Skip(string member) { }
     }
 
     /// <summary>
@@ -191,7 +261,7 @@ public static class BackupCatalogue
     /// members; an entry passed over on the way (a member the archive does not hold) waits in a small look-aside table,
     /// so a map in another order still matches, at the cost of memory.
     /// </summary>
-    sealed class MapCursor : IDisposable
+    sealed class MapCursor : IMapLookup, IDisposable
     {
         readonly IEnumerator<MapEntry>?[] sources;
         readonly int volumes;

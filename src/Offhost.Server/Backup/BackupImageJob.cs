@@ -54,6 +54,11 @@ public sealed record BackupImageRequest(IReadOnlyList<BackupImageSource> Sources
     /// copy (an agent's configuration ID). Throwing leaves the tape without an index.</summary>
     public Func<CancellationToken, Task>? BeforeIndex { get; init; }
 
+    /// <summary>Called for every member once all of its streams are on their way to the tape with their checksums, in
+    /// archive order, on the copy's thread (so it must be quick): the member's index entry and the storage-map entry it
+    /// was planned from. Lets the catalog be written while the copy runs.</summary>
+    public Action<TapeIndexEntry, MapEntry>? MemberWritten { get; init; }
+
     /// <summary>Description of the backup's sources, joined (tape index header).</summary>
     public string SourceDescription => string.Join(", ", Sources.Select(s => s.Description).Where(d => d.Length > 0));
 }
@@ -109,6 +114,7 @@ public static class BackupImageJob
 
         long archiveFile = request.Tape.Position.FileNumber;
         var indexEntries = new List<TapeIndexEntry>();
+        var written = request.MemberWritten is { } report ? new MemberCompletion(report) : null;
         var unmappable = new List<MapEntry>();
         var storedMaps = new List<(byte[], int)>();
         long files = 0, deviceBytes = 0, inlineBytes = 0, archiveBytes = 0;
@@ -236,6 +242,7 @@ public static class BackupImageJob
         TapeIndexEntry? Register(PlannedMember member, long volumeArchiveOffset)
         {
             var streams = new TapeIndexStream[member.Streams.Count];
+            var tracked = written?.Begin(member.Source, streams.Length);
             for (int i = 0; i < member.Streams.Count; i++)
             {
                 var s = member.Streams[i];
@@ -246,9 +253,13 @@ public static class BackupImageJob
                     Sparse = s.Sparse,
                 };
                 var shifted = s with { Ranges = s.Ranges.Select(r => r with { ArchiveOffsetBytes = r.ArchiveOffsetBytes + volumeArchiveOffset }).ToArray() };
-                tap.Expect(shifted, hash => streams[slot] = streams[slot] with { XxHash64 = hash });
+                tap.Expect(shifted, hash =>
+                {
+                    streams[slot] = streams[slot] with { XxHash64 = hash };
+                    written?.StreamDone(tracked!);
+                });
             }
-            return new TapeIndexEntry(member.Pax.Path, member.Pax.Kind, volumeArchiveOffset + member.MemberOffsetBytes)
+            var indexEntry = new TapeIndexEntry(member.Pax.Path, member.Pax.Kind, volumeArchiveOffset + member.MemberOffsetBytes)
             {
                 SizeBytes = member.Pax.SizeBytes,
                 Mode = member.Pax.Mode,
@@ -259,6 +270,54 @@ public static class BackupImageJob
                 Device = member.Pax.Device,
                 Streams = streams,
             };
+            written?.Registered(tracked!, indexEntry);
+            return indexEntry;
+        }
+    }
+
+    /// <summary>Reports members in archive order as their last stream's checksum arrives (<see cref="BackupImageRequest.MemberWritten"/>).
+    /// Checksums arrive from the tap while the copy runs; members are registered between parameter lists.</summary>
+    sealed class MemberCompletion(Action<TapeIndexEntry, MapEntry> report)
+    {
+        public sealed class Tracked(MapEntry source, int streams)
+        {
+            public MapEntry Source { get; } = source;
+            public int PendingStreams { get; set; } = streams;
+            public TapeIndexEntry? Entry { get; set; }
+        }
+
+        readonly Lock gate = new();
+        readonly Queue<Tracked> order = new();
+
+        public Tracked Begin(MapEntry source, int streams)
+        {
+            var t = new Tracked(source, streams);
+            lock (gate) order.Enqueue(t);
+            return t;
+        }
+
+        public void StreamDone(Tracked t)
+        {
+            lock (gate) t.PendingStreams--;
+            Release();
+        }
+
+        public void Registered(Tracked t, TapeIndexEntry entry)
+        {
+            lock (gate) t.Entry = entry;
+            Release();
+        }
+
+        void Release()
+        {
+            lock (gate)                                      // reported under the lock: in order, whichever thread completes
+            {
+                while (order.TryPeek(out var next) && next.PendingStreams == 0 && next.Entry is { } entry)
+                {
+                    order.Dequeue();
+                    report(entry, next.Source);
+                }
+            }
         }
     }
 

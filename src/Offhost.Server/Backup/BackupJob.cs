@@ -105,6 +105,9 @@ public static class BackupJob
                     catalog.RecordRemap(backupId, $"{f.Target}: {remap}");
 
             using var expired = CancellationTokenSource.CreateLinkedTokenSource([.. frozen.Select(f => f.Expired)]);
+            using var copyCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            int archiveFile = checked((int)request.Tape.Position.FileNumber);
+            await using var catalogue = new LiveCatalogue(new BackupCatalogue.Cataloguer(catalog, backupId, media, archiveFile, catalogSources.Count), copyCancel);
             phase?.Invoke("Copying");
             BackupImageResult image;
             try
@@ -119,7 +122,12 @@ public static class BackupJob
                     {
                         foreach (var f in frozen) await f.CheckAfterCopyAsync(ct).ConfigureAwait(false);
                     },
-                }, progressBytes, cancellationToken).ConfigureAwait(false);
+                    MemberWritten = catalogue.Add,
+                }, progressBytes, copyCancel.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (catalogue.Failed is { } failure && !cancellationToken.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"writing the catalog failed: {failure.Message}", failure);
             }
             catch (OperationCanceledException) when (expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -133,14 +141,9 @@ public static class BackupJob
             await CloseAsync(opened, frozen).ConfigureAwait(false);
 
             var unmatched = sources.Where(s => s.Files is not null).SelectMany(s => s.Files!.Unmatched).Distinct().ToList();
-            // What the copy left behind (its buffers, the mappers' tables) is garbage now; give it back before the catalog
-            // work, which reads the stored maps alongside the index and writes each file as it goes.
-            sources.Clear();
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             phase?.Invoke("Cataloguing");
-            var maps = image.Maps.Select((m, i) => Restore.StoredMap.ReadEntries(m.Gz, $"storage map of volume {i + 1}")).ToList();
-            int archiveFile = checked((int)image.ArchiveFileNumber);
-            var (files, dataBytes) = BackupCatalogue.RecordFiles(catalog, backupId, media, archiveFile, image.Index!, maps);
+            if (image.ArchiveFileNumber != archiveFile) throw new InvalidOperationException($"the archive went to tape file {image.ArchiveFileNumber}, not {archiveFile}");
+            var (files, dataBytes) = await catalogue.CompleteAsync().ConfigureAwait(false);
             catalog.AddTapeFile(new TapeFileRecord(media, archiveFile, TapeFileKind.Archive, Records(image.ArchiveBytes, image.RecordBytes), image.ArchiveBytes, backupId));
             catalog.AddTapeFile(new TapeFileRecord(media, checked((int)image.IndexFileNumber), TapeFileKind.Index, Records(image.IndexBytes, image.RecordBytes), image.IndexBytes, backupId));
             catalog.SetTotals(backupId, dataBytes, files);
@@ -157,6 +160,82 @@ public static class BackupJob
         finally
         {
             await CloseAsync(opened, frozen).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes the catalog on a thread of its own while the copy runs, from the members the copy reports as written (in
+    /// archive order), so that cataloguing a volume of many files costs no time after the copy. Rows are committed
+    /// whenever no member has come for a moment, so the catalog's write lock is not held while the copy works on a large
+    /// file. A failure here cancels the copy (<see cref="Failed"/> says why). The backup is marked good only by the job,
+    /// after data and index are on tape.
+    /// </summary>
+    sealed class LiveCatalogue : IAsyncDisposable
+    {
+        static readonly TimeSpan IdleCommit = TimeSpan.FromMilliseconds(250);
+
+        readonly BackupCatalogue.Cataloguer cataloguer;
+        readonly CancellationTokenSource copy;
+        readonly System.Threading.Channels.Channel<(Formats.Tape.Index.TapeIndexEntry Entry, MapEntry Source)> queue =
+            System.Threading.Channels.Channel.CreateUnbounded<(Formats.Tape.Index.TapeIndexEntry, MapEntry)>(new() { SingleReader = true, SingleWriter = true });
+        readonly Task consumer;
+
+        public LiveCatalogue(BackupCatalogue.Cataloguer cataloguer, CancellationTokenSource copy)
+        {
+            this.cataloguer = cataloguer;
+            this.copy = copy;
+            consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+        }
+
+        /// <summary>The exception that stopped cataloguing, if it failed.</summary>
+        public Exception? Failed { get; private set; }
+
+        public void Add(Formats.Tape.Index.TapeIndexEntry entry, MapEntry source) => queue.Writer.TryWrite((entry, source));
+
+        async Task ConsumeAsync()
+        {
+            try
+            {
+                var reader = queue.Reader;
+                while (true)
+                {
+                    while (reader.TryRead(out var item)) cataloguer.Add(item.Entry, item.Source);
+                    bool more;
+                    using (var idle = new CancellationTokenSource(IdleCommit))
+                    {
+                        try { more = await reader.WaitToReadAsync(idle.Token).ConfigureAwait(false); }
+                        catch (OperationCanceledException) when (idle.IsCancellationRequested)
+                        {
+                            cataloguer.Commit();
+                            more = await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false);
+                        }
+                    }
+                    if (!more) return;
+                }
+            }
+            catch (Exception e)
+            {
+                Failed = e;
+                await copy.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        /// <summary>After the copy: catalogues what is still queued and completes the files; returns their count and data bytes.</summary>
+        public async Task<(long Files, long DataBytes)> CompleteAsync()
+        {
+            queue.Writer.TryComplete();
+            await consumer.ConfigureAwait(false);
+            return cataloguer.Complete();
+        }
+
+        /// <summary>Stops cataloguing; rows not committed are rolled back.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            queue.Writer.TryComplete();
+            try { await consumer.ConfigureAwait(false); }
+            catch (Exception) { /* reported through Failed and the cancelled copy */ }
+            cataloguer.Dispose();
         }
     }
 
