@@ -8,9 +8,15 @@ public static class TapeFileReader
     /// <summary>Positions at the start of tape file <paramref name="fileNumber"/> and passes its records to
     /// <paramref name="sink"/> until the filemark, the end of data, or until the sink returns false.
     /// Returns the bytes read.</summary>
-    public static async Task<long> ReadAsync(IStreamDevice tape, long fileNumber, Func<ReadOnlyMemory<byte>, bool> sink, CancellationToken cancellationToken)
+    public static Task<long> ReadAsync(IStreamDevice tape, long fileNumber, Func<ReadOnlyMemory<byte>, bool> sink, CancellationToken cancellationToken) =>
+        ReadAsync(tape, new TapePosition(fileNumber, 0), sink, cancellationToken);
+
+    /// <summary>As <see cref="ReadAsync(IStreamDevice, long, Func{ReadOnlyMemory{byte}, bool}, CancellationToken)"/>, from record
+    /// <see cref="TapePosition.RecordInFile"/> of the file.</summary>
+    public static async Task<long> ReadAsync(IStreamDevice tape, TapePosition from, Func<ReadOnlyMemory<byte>, bool> sink, CancellationToken cancellationToken)
     {
-        await tape.LocateAsync(new TapePosition(fileNumber, 0), cancellationToken);
+        long fileNumber = from.FileNumber;
+        await tape.LocateAsync(from, cancellationToken);
         var buffer = new byte[tape.MaxRecordBytes];
         long total = 0;
         while (true)
@@ -38,13 +44,20 @@ public static class TapeFileReader
         return output.ToArray();
     }
 
-    /// <summary>Reads bytes [offset, offset+length) of tape file <paramref name="fileNumber"/>.</summary>
-    public static async Task<byte[]> ReadRangeAsync(IStreamDevice tape, long fileNumber, long offset, long length, CancellationToken cancellationToken)
+    /// <summary>Reads bytes [offset, offset+length) of tape file <paramref name="fileNumber"/>. With
+    /// <paramref name="fullRecordBytes"/> the file is taken to consist of records of exactly that size up to the range, and
+    /// reading starts at the record that holds <paramref name="offset"/> (the caller checks what it gets); otherwise at the
+    /// file's first record.</summary>
+    public static async Task<byte[]> ReadRangeAsync(IStreamDevice tape, long fileNumber, long offset, long length, CancellationToken cancellationToken,
+        int fullRecordBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
         var result = new byte[length];
-        long pos = 0;
+        long firstRecord = fullRecordBytes > 0 ? offset / fullRecordBytes : 0;
+        long pos = firstRecord * fullRecordBytes;
         int filled = 0;
-        await ReadAsync(tape, fileNumber, chunk =>
+        await ReadAsync(tape, new TapePosition(fileNumber, firstRecord), chunk =>
         {
             long start = Math.Max(offset, pos), end = Math.Min(offset + length, pos + chunk.Length);
             if (end > start)

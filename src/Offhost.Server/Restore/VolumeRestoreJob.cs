@@ -111,6 +111,9 @@ public static class VolumeRestoreJob
     public static async Task<VolumeRestoreResult> RunAsync(VolumeRestoreRequest request, Action<long>? progressBytes, CancellationToken cancellationToken)
     {
         var (index, maps) = request.Read ?? await ReadAsync(request.Tape, request.ArchiveFileNumber, cancellationToken);
+        // Reading the index and decoding the maps leave several times their own size in garbage, and planning adds as
+        // much again: give the first back before planning (a 34,000-file volume peaked 20 MiB lower).
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (request.VolumeIndex < 1 || request.VolumeIndex > maps.Count)
             throw new Core.Errors.UserFacingException($"the backup holds {maps.Count} volume(s); there is no volume {request.VolumeIndex}", 2);
 
@@ -215,11 +218,17 @@ public static class VolumeRestoreJob
             .OrderBy(e => e.MemberOffsetBytes).ToList();
         if (mapEntries.Count == 0) throw new Core.Errors.UserFacingException("the backup holds no storage map (.offhost/volume-N.map.jsonl.gz); it cannot be restored block for block", 2);
         var result = new List<StoredMap>();
+        // The maps are the archive's last members: the backup writes full records, so the record that holds a map is found
+        // by its number instead of reading the whole archive up to it. Should the layout say otherwise, the checksum does,
+        // and the archive is read from its start.
+        int recordBytes = await ProbeRecordBytesAsync(tape, archiveFile, cancellationToken);
         foreach (var m in mapEntries)
         {
             var stream = m.Streams[0];
             if (stream.SizeBytes > MaxMapBytes) throw new InvalidDataException($"{m.Path}: {stream.SizeBytes} bytes is larger than a storage map may be");
-            var gz = await TapeFileReader.ReadRangeAsync(tape, archiveFile, stream.DataOffsetBytes, stream.SizeBytes, cancellationToken);
+            var gz = await TapeFileReader.ReadRangeAsync(tape, archiveFile, stream.DataOffsetBytes, stream.SizeBytes, cancellationToken, recordBytes);
+            if (XxHash64.HashToUInt64(gz) != stream.XxHash64)
+                gz = await TapeFileReader.ReadRangeAsync(tape, archiveFile, stream.DataOffsetBytes, stream.SizeBytes, cancellationToken);
             if (XxHash64.HashToUInt64(gz) != stream.XxHash64)
                 throw new InvalidDataException($"{m.Path}: checksum does not match the tape index; the archive is damaged");
             result.Add(StoredMap.Decode(gz, m.Path));
