@@ -22,5 +22,10 @@ public sealed record CopyManagerOptions
     /// volume is hundreds of lists) turns this off; each flush is a disk cache flush, tens of milliseconds here.</summary>
     public bool FlushAtListEnd { get; init; } = true;
 
+    /// <summary>Read runs of small ranges (files of up to 1 MiB) in ascending device order, a window at a time, reading through
+    /// gaps of up to 64 KiB, and hand them on in their own order: a directory's files are rarely next to each other on the
+    /// device, and reading them in archive order is a seek per file on a cold disk (bench/README.md).</summary>
+    public bool ReadSmallPiecesInDeviceOrder { get; init; } = true;
+
     public static CopyManagerOptions Default { get; } = new();
 }

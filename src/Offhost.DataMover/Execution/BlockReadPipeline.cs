@@ -9,8 +9,27 @@ namespace Offhost.DataMover.Execution;
 /// <summary>A byte range of a block device to read, in device bytes.</summary>
 internal readonly record struct ReadPiece(IBlockDevice Device, long OffsetBytes, long LengthBytes);
 
-/// <summary>One read: a byte range of a block device no longer than the chunk size.</summary>
-internal readonly record struct ReadChunk(IBlockDevice Device, long OffsetBytes, int LengthBytes);
+/// <summary>One read: a byte range of a block device no longer than the chunk size; or, with <see cref="Gather"/>, a window of
+/// small pieces read in device order and handed on in their own order (<see cref="OffsetBytes"/> is then where the first
+/// read starts and <see cref="LengthBytes"/> the pieces' total).</summary>
+internal readonly record struct ReadChunk(IBlockDevice Device, long OffsetBytes, int LengthBytes)
+{
+    public GatherPlan? Gather { get; init; }
+}
+
+/// <summary>How a window of small pieces is read: <see cref="Reads"/> in ascending device order (block aligned, spanning
+/// the small gaps between pieces) into one buffer, and <see cref="Pieces"/> in the order the consumer wants them, as places
+/// in that buffer.</summary>
+internal sealed record GatherPlan(GatherRead[] Reads, GatherPiece[] Pieces, int BufferBytes);
+
+/// <summary>A read of <paramref name="LengthBytes"/> at device byte <paramref name="OffsetBytes"/> (both block aligned) into
+/// the buffer at <paramref name="BufferOffsetBytes"/>; <paramref name="Inside"/> indexes the pieces it holds, which are read
+/// one by one should the whole read fail (a bad block in a gap holds no data of the backup).</summary>
+internal readonly record struct GatherRead(long OffsetBytes, int LengthBytes, int BufferOffsetBytes, int[] Inside);
+
+/// <summary>A piece: <paramref name="LengthBytes"/> at device byte <paramref name="OffsetBytes"/>, found in the buffer at
+/// <paramref name="BufferOffsetBytes"/>.</summary>
+internal readonly record struct GatherPiece(long OffsetBytes, int LengthBytes, int BufferOffsetBytes);
 
 /// <summary>A chunk read failed; <see cref="Chunk"/> says which.</summary>
 internal sealed class ChunkReadException(ReadChunk chunk, Exception inner) : IOException(inner.Message, inner)
@@ -55,6 +74,108 @@ internal static class BlockReadPipeline
             }
         }
         if (device is not null && length > 0) yield return new ReadChunk(device, start, length);
+    }
+
+    /// <summary>Pieces no longer than this are read in device order within a window (<see cref="Plan"/>).</summary>
+    public const int GatherPieceMaxBytes = 1 << 20;
+
+    /// <summary>Gaps up to this long between the pieces of a window are read and dropped rather than costing a read each.</summary>
+    public const int GatherGapMaxBytes = 64 << 10;
+
+    const int GatherMaxPieces = 4096;
+    const int MemoryAlignmentBytes = ReadBuffer.AlignmentBytes;
+
+    /// <summary>
+    /// Reads for <paramref name="pieces"/>: runs of small pieces (up to <see cref="GatherPieceMaxBytes"/>, one device) become
+    /// windows of up to a buffer, read in ascending device order with gaps of up to
+    /// <see cref="GatherGapMaxBytes"/> read through (the files of a directory are rarely next to each other on the device,
+    /// so archive order is a seek per file); everything else is read as by <see cref="Chunks"/>. The consumer still gets
+    /// the bytes in the pieces' order.
+    /// </summary>
+    public static IEnumerable<ReadChunk> Plan(IEnumerable<ReadPiece> pieces, int chunkBytes, int bufferBytes)
+    {
+        var small = new List<ReadPiece>();
+        var large = new List<ReadPiece>();
+        long windowBytes = 0;
+        foreach (var p in pieces)
+        {
+            if (p.LengthBytes <= Math.Min(GatherPieceMaxBytes, chunkBytes) && PlacedBytes(p) <= bufferBytes / 4)
+            {
+                foreach (var c in Chunks(large, chunkBytes)) yield return c;
+                large.Clear();
+                long cost = PlacedBytes(p);
+                if (small.Count > 0 && (!ReferenceEquals(small[0].Device, p.Device) || small.Count == GatherMaxPieces || windowBytes + cost > bufferBytes))
+                {
+                    foreach (var c in Window(small, chunkBytes, bufferBytes)) yield return c;
+                    small.Clear();
+                    windowBytes = 0;
+                }
+                small.Add(p);
+                windowBytes += cost;
+            }
+            else
+            {
+                foreach (var c in Window(small, chunkBytes, bufferBytes)) yield return c;
+                small.Clear();
+                windowBytes = 0;
+                large.Add(p);
+            }
+        }
+        foreach (var c in Window(small, chunkBytes, bufferBytes)) yield return c;
+        foreach (var c in Chunks(large, chunkBytes)) yield return c;
+    }
+
+    /// <summary>Buffer bytes a piece takes when it is read on its own: its whole blocks, placed at an aligned buffer offset.</summary>
+    static long PlacedBytes(ReadPiece p)
+    {
+        int bs = p.Device.BlockSizeBytes;
+        long a = p.OffsetBytes / bs * bs, b = (p.OffsetBytes + p.LengthBytes + bs - 1) / bs * bs;
+        return AlignUp(b - a, MemoryAlignmentBytes);
+    }
+
+    static long AlignUp(long value, int alignment) => (value + alignment - 1) / alignment * alignment;
+
+    static IEnumerable<ReadChunk> Window(List<ReadPiece> window, int chunkBytes, int bufferBytes)
+    {
+        if (window.Count == 0) return [];
+        // Gaps read through, unless that does not fit the buffer; without gaps it always fits (the window was cut so).
+        var plan = window.Count == 1 ? null : Layout(window, GatherGapMaxBytes, bufferBytes) ?? Layout(window, 0, bufferBytes)
+            ?? throw new InvalidOperationException("a read window does not fit its buffer");
+        // One read that takes the pieces in their own order anyway (adjacent, ascending): an ordinary chunk.
+        if (plan is null || (plan.Reads.Length == 1 && plan.Pieces.Zip(plan.Pieces.Skip(1)).All(x => x.First.OffsetBytes + x.First.LengthBytes == x.Second.OffsetBytes)))
+            return Chunks(window.ToList(), chunkBytes);
+        return [new ReadChunk(window[0].Device, plan.Reads[0].OffsetBytes, (int)window.Sum(p => p.LengthBytes)) { Gather = plan }];
+    }
+
+    static GatherPlan? Layout(List<ReadPiece> window, int maxGapBytes, int bufferBytes)
+    {
+        int bs = window[0].Device.BlockSizeBytes;
+        var order = Enumerable.Range(0, window.Count).OrderBy(i => window[i].OffsetBytes).ThenBy(i => i).ToArray();
+        var spans = new List<(long Start, long End, List<int> Inside)>();
+        foreach (int i in order)
+        {
+            var p = window[i];
+            long a = p.OffsetBytes / bs * bs, b = (p.OffsetBytes + p.LengthBytes + bs - 1) / bs * bs;
+            if (spans.Count > 0 && a <= spans[^1].End + maxGapBytes)
+            {
+                var last = spans[^1];
+                last.Inside.Add(i);
+                spans[^1] = (last.Start, Math.Max(last.End, b), last.Inside);
+            }
+            else spans.Add((a, b, [i]));
+        }
+        var reads = new GatherRead[spans.Count];
+        var pieces = new GatherPiece[window.Count];
+        long at = 0;
+        for (int r = 0; r < spans.Count; r++)
+        {
+            var (start, end, inside) = spans[r];
+            if (at + (end - start) > bufferBytes) return null;
+            reads[r] = new GatherRead(start, (int)(end - start), (int)at, [.. inside]);
+            foreach (int i in inside) pieces[i] = new GatherPiece(window[i].OffsetBytes, (int)window[i].LengthBytes, (int)(at + window[i].OffsetBytes - start));
+            at = AlignUp(at + (end - start), MemoryAlignmentBytes);
+        }
+        return new GatherPlan(reads, pieces, (int)Math.Min(at, bufferBytes));
     }
 
     /// <summary>Buffer size needed for chunks of <paramref name="chunkBytes"/> on devices with blocks up to <paramref name="maxBlockBytes"/>
@@ -102,7 +223,12 @@ internal static class BlockReadPipeline
                 var filled = await read;
                 try
                 {
-                    await consume(filled.Chunk, filled.Data, cts.Token);
+                    if (filled.Chunk.Gather is { } gather)
+                    {
+                        foreach (var piece in gather.Pieces)
+                            await consume(filled.Chunk, filled.Buffer.Memory.Slice(piece.BufferOffsetBytes, piece.LengthBytes), cts.Token);
+                    }
+                    else await consume(filled.Chunk, filled.Data, cts.Token);
                 }
                 finally
                 {
@@ -173,14 +299,31 @@ internal static class BlockReadPipeline
         try
         {
             ct.ThrowIfCancellationRequested();
-            var (lba, memory, skip) = Aligned(chunk, buffer);
-            reader.Read(lba, memory.Span);
+            if (chunk.Gather is { } gather)
+            {
+                foreach (var r in gather.Reads)
+                {
+                    try { reader.Read(new Lba(r.OffsetBytes / chunk.Device.BlockSizeBytes), buffer.Memory.Span.Slice(r.BufferOffsetBytes, r.LengthBytes)); }
+                    catch (IOException)
+                    {
+                        foreach (int i in r.Inside)
+                        {
+                            var (lba, at, length) = PieceRead(chunk.Device, r, gather.Pieces[i]);
+                            try { reader.Read(lba, buffer.Memory.Span.Slice(at, length)); }
+                            catch (IOException e) { throw new ChunkReadException(PieceChunk(chunk.Device, gather.Pieces[i]), e); }
+                        }
+                    }
+                }
+                return Task.FromResult(new Filled(chunk, buffer, buffer.Memory[..gather.BufferBytes]));
+            }
+            var (alba, memory, skip) = Aligned(chunk, buffer);
+            reader.Read(alba, memory.Span);
             return Task.FromResult(new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes)));
         }
         catch (Exception e)
         {
             free.Return(buffer);
-            return Task.FromException<Filled>(e is IOException ? new ChunkReadException(chunk, e) : e);
+            return Task.FromException<Filled>(e is IOException and not ChunkReadException ? new ChunkReadException(chunk, e) : e);
         }
     }
 
@@ -188,6 +331,23 @@ internal static class BlockReadPipeline
     {
         try
         {
+            if (chunk.Gather is { } gather)
+            {
+                foreach (var r in gather.Reads)
+                {
+                    try { await chunk.Device.ReadAsync(new Lba(r.OffsetBytes / chunk.Device.BlockSizeBytes), buffer.Memory.Slice(r.BufferOffsetBytes, r.LengthBytes), ct); }
+                    catch (IOException)
+                    {
+                        foreach (int i in r.Inside)
+                        {
+                            var (plba, at, length) = PieceRead(chunk.Device, r, gather.Pieces[i]);
+                            try { await chunk.Device.ReadAsync(plba, buffer.Memory.Slice(at, length), ct); }
+                            catch (IOException e) { throw new ChunkReadException(PieceChunk(chunk.Device, gather.Pieces[i]), e); }
+                        }
+                    }
+                }
+                return new Filled(chunk, buffer, buffer.Memory[..gather.BufferBytes]);
+            }
             var (lba, memory, skip) = Aligned(chunk, buffer);
             await chunk.Device.ReadAsync(lba, memory, ct);
             return new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes));
@@ -195,10 +355,20 @@ internal static class BlockReadPipeline
         catch (Exception e)
         {
             free.Return(buffer);
-            if (e is IOException) throw new ChunkReadException(chunk, e);
+            if (e is IOException and not ChunkReadException) throw new ChunkReadException(chunk, e);
             throw;
         }
     }
+
+    /// <summary>The whole blocks of one piece of a gather read: where they start, and where and how long they go in the buffer.</summary>
+    static (Lba Lba, int BufferOffsetBytes, int LengthBytes) PieceRead(IBlockDevice device, GatherRead read, GatherPiece piece)
+    {
+        int bs = device.BlockSizeBytes;
+        long a = piece.OffsetBytes / bs * bs, b = (piece.OffsetBytes + piece.LengthBytes + bs - 1) / bs * bs;
+        return (new Lba(a / bs), read.BufferOffsetBytes + (int)(a - read.OffsetBytes), (int)(b - a));
+    }
+
+    static ReadChunk PieceChunk(IBlockDevice device, GatherPiece piece) => new(device, piece.OffsetBytes, piece.LengthBytes);
 
     /// <summary>After a chunk read failed, re-reads it one block at a time to find the first block that fails; returns its
     /// device byte offset (or the chunk's start if every block now reads).</summary>

@@ -628,7 +628,8 @@ internal sealed class CopyCommand
         int bufferBytes = BlockReadPipeline.BufferBytes(chunkBytes, maxBlockBytes);
         try
         {
-            await BlockReadPipeline.RunAsync(BlockReadPipeline.Chunks(pieces, chunkBytes), bufferBytes, Math.Max(1, options.ReadsInFlight), buffers, consume, ct);
+            var chunks = options.ReadSmallPiecesInDeviceOrder ? BlockReadPipeline.Plan(pieces, chunkBytes, bufferBytes) : BlockReadPipeline.Chunks(pieces, chunkBytes);
+            await BlockReadPipeline.RunAsync(chunks, bufferBytes, Math.Max(1, options.ReadsInFlight), buffers, consume, ct);
         }
         catch (ChunkReadException e)
         {

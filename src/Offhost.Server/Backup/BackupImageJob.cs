@@ -92,7 +92,7 @@ public static class BackupImageJob
     /// data), so a list covers many files and the read-ahead pipeline stays full.</summary>
     static readonly CopyManagerOptions CopyManagerForImages = new()
     {
-        OperatingParameters = Scsi.ExtendedCopy.OperatingParameters.Default with { MaxInlineDataLengthBytes = 32u << 20 },
+        OperatingParameters = Scsi.ExtendedCopy.OperatingParameters.Default with { MaxInlineDataLengthBytes = 32u << 20, MaxSegmentDescriptorCount = 4096 },
         FlushAtListEnd = false,   // the tape is flushed after the archive and after the index, not after every list
     };
 
