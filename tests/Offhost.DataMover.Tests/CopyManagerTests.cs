@@ -357,7 +357,7 @@ public class CopyManagerTests
         var m = rig.Manager();
         var list = rig.List([new BlockToBlockSegment(s, d, 64, 0, 0)], listId: 9);
         var first = m.ExecuteAsync(list, Ct);
-        await src.FirstReadStarted.WaitAsync(Ct);
+        await src.WaitForFirstReadAsync(first, Ct);
         Assert.Equal(CopyManagerStatus.InProgress, m.GetCopyStatus(9).Status);
         var e = await Assert.ThrowsAsync<ExtendedCopyException>(() => m.ExecuteAsync(list, Ct));
         Assert.Equal((SenseKey.IllegalRequest, (byte)0x00, (byte)0x16), (e.Sense.Key, e.Sense.Asc, e.Sense.Ascq));

@@ -169,7 +169,7 @@ public class CancellationTests
         var m = rig.Manager(new CopyManagerOptions { ReadChunkBytes = 65536, ReadsInFlight = 3 });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var copy = m.ExecuteAsync(rig.List(Rig.Backup(s, t, 4096, 1000, 65536), listId: 5), cts.Token);
-        await src.FirstReadStarted.WaitAsync(TestContext.Current.CancellationToken);
+        await src.WaitForFirstReadAsync(copy, TestContext.Current.CancellationToken);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
         Assert.Empty(tape.Objects);

@@ -9,7 +9,16 @@ public sealed class GatedBlockDevice(IBlockDevice inner) : IBlockDevice
     readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task FirstReadStarted => started.Task;
+    /// <summary>Waits for the first read; fails at once (instead of waiting for ever) when <paramref name="copy"/> ends first.</summary>
+    public async Task WaitForFirstReadAsync(Task copy, CancellationToken cancellationToken)
+    {
+        var first = await Task.WhenAny(started.Task, copy).WaitAsync(cancellationToken);
+        if (first == copy)
+        {
+            await copy;                                                      // its exception, if it failed
+            throw new InvalidOperationException("the copy ended without reading the gated device");
+        }
+    }
     public void Open() => gate.TrySetResult();
 
     public string DeviceId => inner.DeviceId;
