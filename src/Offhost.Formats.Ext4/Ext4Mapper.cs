@@ -10,7 +10,8 @@ namespace Offhost.Formats.Ext4;
 /// <summary>
 /// Maps an ext2/3/4 volume by walking the directory tree from the root (inode 2), depth first. Memory stays bounded
 /// by the tree's shape, not its size: a stack of pending directories, the set of directories already visited,
-/// a table of names for files with more than one link until their last name is seen, and an 8 MiB inode cache.
+/// a table of names for files with more than one link until their last name is seen, an 8 MiB inode cache, and at
+/// most 16 batches of 256 inodes queued between the two threads below.
 /// Extents are in device blocks (<see cref="IBlockSource.LogicalBlockSize"/>) counted from the start of the device.
 /// The walk runs on two threads: one reads directories and inodes in walk order, the enumerating thread builds the
 /// entries (extent trees, xattrs, symlink targets) from them in the same order, so the output is the same as a
