@@ -59,7 +59,7 @@ fiemap_walk() {
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wall-clock ratios are only meaningful on an idle machine; cpu ratios less so affected)"
 
-# ./offhost runs the ReadyToRun publish of the CLI (and builds it first when sources changed: never inside a timing).
+# ./offhost runs the NativeAOT publish of the CLI (and builds it first when sources changed: never inside a timing).
 OFFHOST=${OFFHOST:-$ROOT/offhost}
 if [[ -x $OFFHOST ]] && "$OFFHOST" map "$IMG" >/dev/null 2>&1; then
   # Rounds alternate the anchor and offhost, so that machine load hits both alike; ratios are per round.

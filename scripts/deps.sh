@@ -18,6 +18,7 @@ OFFHOST_DEB_PACKAGES=(
   fuse3            # FUSE mounts for ntfs-3g
   python3          # test trees: Unix-domain sockets, xattrs larger than setfattr takes
   coreutils
+  clang lld        # native linker driver for the NativeAOT publish of ./offhost (falls back to ReadyToRun without)
 )
 
 offhost_install_deps() {

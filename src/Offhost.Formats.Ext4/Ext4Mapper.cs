@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using Offhost.Core.Devices;
 using Offhost.Core.Errors;
@@ -8,9 +10,12 @@ namespace Offhost.Formats.Ext4;
 /// <summary>
 /// Maps an ext2/3/4 volume by walking the directory tree from the root (inode 2), depth first. Memory stays bounded
 /// by the tree's shape, not its size: a stack of pending directories, the set of directories already visited,
-/// a table of names for files with more than one link until their last name is seen, and an 8 MiB inode cache.
+/// a table of names for files with more than one link until their last name is seen, an 8 MiB inode cache, and at
+/// most 16 batches of 256 inodes queued between the two threads below.
 /// Extents are in device blocks (<see cref="IBlockSource.LogicalBlockSize"/>) counted from the start of the device.
-/// Not thread-safe; <see cref="Entries"/> is single pass.
+/// The walk runs on two threads: one reads directories and inodes in walk order, the enumerating thread builds the
+/// entries (extent trees, xattrs, symlink targets) from them in the same order, so the output is the same as a
+/// single-threaded walk's. Not thread-safe; <see cref="Entries"/> is single pass.
 /// </summary>
 internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
 {
@@ -19,6 +24,10 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
     const int DirectoryChunkBytes = 1 << 20;
     /// <summary>Longest symlink target Linux allows (PATH_MAX).</summary>
     const int MaxSymlinkBytes = 4096;
+    /// <summary>The walk hands inodes to the builder in batches of this many; at most <see cref="QueuedBatches"/> wait,
+    /// which bounds the memory between the two threads.</summary>
+    const int BatchItems = 256;
+    const int QueuedBatches = 16;
 
     readonly SliceBlockSource volume;
     readonly Ext4Superblock sb;
@@ -65,7 +74,68 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
         public List<string> Names { get; } = [];
     }
 
+    /// <summary>An entry of the walk: either ready (unmappable) or an inode to build with its path and other names.</summary>
+    readonly record struct WalkItem(MapEntry? Ready, Ext4Inode? Inode, string Path, IReadOnlyList<string> Links)
+    {
+        public static WalkItem Of(MapEntry ready) => new(ready, null, ready.Path, []);
+        public static WalkItem Build(Ext4Inode inode, string path, IReadOnlyList<string> links) => new(null, inode, path, links);
+    }
+
+    /// <summary>
+    /// Runs <see cref="Plan"/> on a thread of its own and builds its items here, in order. The builder is a second
+    /// mapper over the same volume, so neither thread shares a buffer, cache or block map with the other (the volume's
+    /// <see cref="IBlockSource.ReadAt"/> is thread-safe; the superblock and group table are read-only).
+    /// </summary>
     IEnumerable<MapEntry> Walk(CancellationToken ct)
+    {
+        var builder = new Ext4Mapper(volume, sb, groups, Volume);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var queue = new BlockingCollection<List<WalkItem>>(QueuedBatches);
+        Exception? failure = null;
+        var walker = new Thread(() =>
+        {
+            try
+            {
+                var batch = new List<WalkItem>(BatchItems);
+                foreach (var item in Plan(stop.Token))
+                {
+                    batch.Add(item);
+                    if (batch.Count < BatchItems) continue;
+                    queue.Add(batch, stop.Token);
+                    batch = new List<WalkItem>(BatchItems);
+                }
+                if (batch.Count > 0) queue.Add(batch, stop.Token);
+            }
+            catch (Exception e) { failure = e; }
+            finally { queue.CompleteAdding(); }
+        }) { IsBackground = true, Name = "ext4 walk" };
+        walker.Start();
+        try
+        {
+            // Not stop.Token: the walker completes the queue however it ends, and what it found before is emitted first.
+            foreach (var batch in queue.GetConsumingEnumerable(CancellationToken.None))
+            {
+                ct.ThrowIfCancellationRequested();
+                foreach (var item in batch)
+                    yield return item.Ready ?? builder.SafeBuild(item.Inode!, item.Path, item.Links);
+            }
+        }
+        finally
+        {
+            // Also when the caller stops early: the walker must not read the volume after the enumeration ends.
+            stop.Cancel();
+            walker.Join();
+        }
+        if (failure is OperationCanceledException) ct.ThrowIfCancellationRequested();
+        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+        Statistics.RecordsScanned += builder.Statistics.RecordsScanned;
+        Statistics.MetadataBytesRead = inodeCache.BytesRead + blockMap.MetadataBytesRead + directoryBytesRead
+            + builder.inodeCache.BytesRead + builder.blockMap.MetadataBytesRead + builder.directoryBytesRead;
+    }
+
+    /// <summary>The walk: directories depth first, each directory's entry before its children, hard-linked files at
+    /// their last name. Reads directories and inodes only; entries are built from its items by <see cref="Walk"/>.</summary>
+    IEnumerable<WalkItem> Plan(CancellationToken ct)
     {
         var stack = new Stack<(uint Inode, string Path, long DirentOffset)>();
         var visitedDirs = new HashSet<uint>();
@@ -81,15 +151,15 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             var (dirIno, dirPath, direntAt) = stack.Pop();
             if (!visitedDirs.Add(dirIno))
             {
-                yield return Unmappable(dirPath, dirIno, new CorruptStructureException("ext4_dir_entry_2", direntAt,
-                    $"directory inode {dirIno} is reachable twice (a loop or a hard link to a directory); not descending again"));
+                yield return WalkItem.Of(Unmappable(dirPath, dirIno, new CorruptStructureException("ext4_dir_entry_2", direntAt,
+                    $"directory inode {dirIno} is reachable twice (a loop or a hard link to a directory); not descending again")));
                 continue;
             }
             var dir = TryReadInode(dirIno, direntAt, out var dirError);
-            if (dir is null) { yield return Unmappable(dirPath, dirIno, dirError!); continue; }
+            if (dir is null) { yield return WalkItem.Of(Unmappable(dirPath, dirIno, dirError!)); continue; }
             if (!dir.IsDirectory)
             {
-                yield return Unmappable(dirPath, dirIno, new CorruptStructureException($"inode {dirIno}", dir.DeviceOffset, $"expected a directory, found mode 0x{dir.Mode:X4}"));
+                yield return WalkItem.Of(Unmappable(dirPath, dirIno, new CorruptStructureException($"inode {dirIno}", dir.DeviceOffset, $"expected a directory, found mode 0x{dir.Mode:X4}")));
                 continue;
             }
             // Pass 1: validate every block before anything of this directory is emitted.
@@ -98,12 +168,9 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             CorruptStructureException? bad = null;
             try { (oneChunk, kept) = PrepareDirectory(dir, chunks); }
             catch (CorruptStructureException e) { bad = e; }
-            if (bad is not null) { yield return Unmappable(dirPath, dirIno, bad); continue; }
+            if (bad is not null) { yield return WalkItem.Of(Unmappable(dirPath, dirIno, bad)); continue; }
 
-            MapEntry dirEntry;
-            try { dirEntry = BuildEntry(dir, dirPath, []); }
-            catch (CorruptStructureException e) { dirEntry = Unmappable(dirPath, dirIno, e); }
-            yield return dirEntry;
+            yield return WalkItem.Build(dir, dirPath, []);
 
             // Pass 2: names, chunk by chunk (one chunk when the directory is small; kept from pass 1).
             int chunkIndex = 0;
@@ -114,13 +181,13 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
                 bool more;
                 try { more = ReadDirectoryNames(dir, chunks, ref chunkIndex, kept, oneChunk, children); }
                 catch (CorruptStructureException e) { late = e; more = false; }
-                if (late is not null) { yield return Unmappable(dirPath, dirIno, late); break; }
+                if (late is not null) { yield return WalkItem.Of(Unmappable(dirPath, dirIno, late)); break; }
                 foreach (var child in children)
                 {
                     ct.ThrowIfCancellationRequested();
                     string path = dirPath == "/" ? "/" + child.Name : dirPath + "/" + child.Name;
                     var inode = TryReadInode(child.Inode, child.DeviceOffset, out var error);
-                    if (inode is null) { yield return Unmappable(path, child.Inode, error!); continue; }
+                    if (inode is null) { yield return WalkItem.Of(Unmappable(path, child.Inode, error!)); continue; }
                     if (inode.IsDirectory) { stack.Push((child.Inode, path, child.DeviceOffset)); continue; }
                     if (inode.LinksCount > 1)
                     {
@@ -130,18 +197,17 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
                         if (p.Names.Count < inode.LinksCount) continue;
                         pending.Remove(child.Inode);
                         emittedLinked.Add(child.Inode);
-                        yield return SafeBuild(p.Inode, p.Names[0], p.Names.Skip(1).ToArray());
+                        yield return WalkItem.Build(p.Inode, p.Names[0], p.Names.Skip(1).ToArray());
                         continue;
                     }
-                    yield return SafeBuild(inode, path, []);
+                    yield return WalkItem.Build(inode, path, []);
                 }
                 if (!more) break;
             }
         }
         // Files whose link count promises more names than the tree holds (orphaned names): emit with what was found.
         foreach (var (_, p) in pending.OrderBy(kv => kv.Key))
-            yield return SafeBuild(p.Inode, p.Names[0], p.Names.Skip(1).ToArray());
-        Statistics.MetadataBytesRead = inodeCache.BytesRead + blockMap.MetadataBytesRead + directoryBytesRead;
+            yield return WalkItem.Build(p.Inode, p.Names[0], p.Names.Skip(1).ToArray());
     }
 
     long directoryBytesRead;

@@ -121,25 +121,12 @@ internal static class BackupCommand
         var image = result.Image;
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                backup_id = result.BackupId,
-                status = "good",
-                frozen_at = result.FrozenAt,
-                snapshot = result.Provider,
-                tape = tape.Label!.VolumeId,
-                archive_file = image.ArchiveFileNumber,
-                index_file = image.IndexFileNumber,
-                files = result.Files,
-                data_bytes = result.DataBytes,
-                archive_bytes = image.ArchiveBytes,
-                bytes_from_device = image.BytesFromDevice,
-                inline_bytes = image.InlineBytes,
-                parameter_lists = image.ParameterLists,
-                volumes = image.Volumes.Select(v => new { filesystem = v.FileSystem, size_bytes = v.SizeBytes, partition_offset_bytes = v.PartitionOffsetBytes }),
-                unmappable = image.Unmappable.Select(u => new { path = u.Path, id = u.Id, error = u.Error }),
-                unmatched = result.Unmatched,
-            }));
+            Console.WriteLine(JsonSerializer.Serialize(new BackupJson(
+                result.BackupId, "good", result.FrozenAt, result.Provider, tape.Label!.VolumeId, image.ArchiveFileNumber, image.IndexFileNumber,
+                result.Files, result.DataBytes, image.ArchiveBytes, image.BytesFromDevice, image.InlineBytes, image.ParameterLists,
+                image.Volumes.Select(v => new BackupVolumeJson(v.FileSystem, v.SizeBytes, v.PartitionOffsetBytes)),
+                image.Unmappable.Select(u => new UnmappableJson(u.Path, u.Id, u.Error)),
+                result.Unmatched), CliJson.Default.BackupJson));
         }
         else
         {

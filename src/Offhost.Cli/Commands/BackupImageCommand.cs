@@ -59,19 +59,10 @@ internal static class BackupImageCommand
 
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                backup_id = result.BackupId,
-                tape = tapePath,
-                archive_file = result.ArchiveFileNumber,
-                index_file = result.IndexFileNumber,
-                archive_bytes = result.ArchiveBytes,
-                files = result.Files,
-                bytes_from_device = result.BytesFromDevice,
-                inline_bytes = result.InlineBytes,
-                parameter_lists = result.ParameterLists,
-                unmappable = result.Unmappable.Select(u => new { path = u.Path, id = u.Id, error = u.Error }),
-            }));
+            Console.WriteLine(JsonSerializer.Serialize(new BackupImageJson(
+                result.BackupId, tapePath, result.ArchiveFileNumber, result.IndexFileNumber, result.ArchiveBytes, result.Files,
+                result.BytesFromDevice, result.InlineBytes, result.ParameterLists,
+                result.Unmappable.Select(u => new UnmappableJson(u.Path, u.Id, u.Error))), CliJson.Default.BackupImageJson));
         }
         else
         {

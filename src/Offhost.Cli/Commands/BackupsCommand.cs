@@ -23,24 +23,12 @@ internal static class BackupsCommand
         var backups = catalog.ListBackups();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(backups.Select(b => new
-            {
-                id = b.Id,
-                status = b.Status.ToString().ToLowerInvariant(),
-                started_at = b.StartedAt,
-                finished_at = b.FinishedAt,
-                frozen_at = b.FrozenImageAt,
-                snapshot = b.SnapshotProvider,
-                sources = b.Sources.Select(s => new { path = s.Path, filesystem = s.FileSystem, file_set = s.FileSet }),
-                files = b.Files,
-                data_bytes = b.Bytes,
-                tape_files = catalog.TapeFilesOf(b.Id).Select(t => new { media = t.MediaLabel, file = t.FileNumber, kind = t.Kind.ToString().ToLowerInvariant(), bytes = t.Bytes }),
-                remapped = b.Remapped,
-                remap_details = b.RemapDetails,
-                verified_at = b.VerifiedAt,
-                verify_ok = b.VerifyOk,
-                error = b.Error,
-            })));
+            Console.WriteLine(JsonSerializer.Serialize(backups.Select(b => new BackupListJson(
+                b.Id, b.Status.ToString().ToLowerInvariant(), b.StartedAt, b.FinishedAt, b.FrozenImageAt, b.SnapshotProvider,
+                b.Sources.Select(s => new BackupSourceJson(s.Path, s.FileSystem, s.FileSet)),
+                b.Files, b.Bytes,
+                catalog.TapeFilesOf(b.Id).Select(t => new BackupTapeFileJson(t.MediaLabel, t.FileNumber, t.Kind.ToString().ToLowerInvariant(), t.Bytes)),
+                b.Remapped, b.RemapDetails, b.VerifiedAt, b.VerifyOk, b.Error)), CliJson.Default.IEnumerableBackupListJson));
             return ExitCodes.Success;
         }
         if (backups.Count == 0)

@@ -29,7 +29,7 @@ internal static class CatalogCommand
             CatalogRebuildJob.RunAsync(tape.Device, catalog, counter.Add, ct));
         catalog.SetMediaLocation(result.MediaLabel, CommonOptions.TapeLocation(tapePath));
         if (json)
-            Console.WriteLine(JsonSerializer.Serialize(new { media = result.MediaLabel, backups_added = result.BackupsAdded, backups_already_present = result.BackupsAlreadyPresent, files = result.Files, problems = result.Problems }));
+            Console.WriteLine(JsonSerializer.Serialize(new CatalogRebuildJson(result.MediaLabel, result.BackupsAdded, result.BackupsAlreadyPresent, result.Files, result.Problems), CliJson.Default.CatalogRebuildJson));
         else
         {
             Console.WriteLine($"Tape {result.MediaLabel}: {result.BackupsAdded.Count} backup(s) added ({string.Join(", ", result.BackupsAdded)}), {result.BackupsAlreadyPresent} already in the catalog, {result.Files:N0} files");

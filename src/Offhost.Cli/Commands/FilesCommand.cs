@@ -42,21 +42,10 @@ internal static class FilesCommand
             string path = CommonOptions.DisplayPath(f.Path, f.VolumeIndex, volumes);
             if (json)
             {
-                output.WriteLine(JsonSerializer.Serialize(new
-                {
-                    path,
-                    kind = f.KindName,
-                    size_bytes = f.SizeBytes,
-                    mode = f.Mode is { } m ? Convert.ToString(m, 8) : null,
-                    uid = f.Uid,
-                    gid = f.Gid,
-                    modified = f.Modified?.ToString(),
-                    links = f.Links.Select(l => CommonOptions.DisplayPath(l, f.VolumeIndex, volumes)),
-                    target = f.Target,
-                    rdev = f.Device is { } dev ? new { major = dev.Major, minor = dev.Minor } : null,
-                    attributes = f.Attributes,
-                    error = f.Error,
-                }));
+                output.WriteLine(JsonSerializer.Serialize(new FileJson(
+                    path, f.KindName, f.SizeBytes, f.Mode is { } m ? Convert.ToString(m, 8) : null, f.Uid, f.Gid, f.Modified?.ToString(),
+                    f.Links.Select(l => CommonOptions.DisplayPath(l, f.VolumeIndex, volumes)), f.Target,
+                    f.Device is { } dev ? new DeviceNumberJson(dev.Major, dev.Minor) : null, f.Attributes, f.Error), CliJson.Default.FileJson));
             }
             else
             {

@@ -39,13 +39,10 @@ internal static class RestoreFilesCommand
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                files = result.Files, directories = result.Directories, symlinks = result.Symlinks, hard_links = result.HardLinks,
-                special_files = result.SpecialFiles, streams = result.Streams, data_bytes = result.DataBytes, complete = result.Complete,
-                refused = result.Refused.Select(p => p.ToString()), damaged = result.Damaged.Select(p => p.ToString()),
-                not_restored = result.NotRestored.Select(p => p.ToString()), unmatched = result.UnmatchedPatterns,
-            }));
+            Console.WriteLine(JsonSerializer.Serialize(new RestoreFilesJson(
+                result.Files, result.Directories, result.Symlinks, result.HardLinks, result.SpecialFiles, result.Streams, result.DataBytes,
+                result.Complete, result.Refused.Select(p => p.ToString()), result.Damaged.Select(p => p.ToString()),
+                result.NotRestored.Select(p => p.ToString()), result.UnmatchedPatterns), CliJson.Default.RestoreFilesJson));
         }
         else
         {

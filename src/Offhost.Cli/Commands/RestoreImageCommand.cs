@@ -61,7 +61,7 @@ internal static class RestoreImageCommand
         var result = await ProgressDisplay.RunAsync("Restoring", ProgressDisplay.Enabled(json), bytes: true, counter =>
             VolumeRestoreJob.RunAsync(request, counter.Add, ct));
         if (json)
-            Console.WriteLine(JsonSerializer.Serialize(new { target = targetPath, filesystem = result.Volume.FileSystem, bytes_written = result.BytesWritten, pieces = result.Pieces, parameter_lists = result.ParameterLists }));
+            Console.WriteLine(JsonSerializer.Serialize(new RestoreImageJson(targetPath, result.Volume.FileSystem, result.BytesWritten, result.Pieces, result.ParameterLists), CliJson.Default.RestoreImageJson));
         else
             Console.WriteLine($"Restored {result.Volume.FileSystem} volume to {targetPath}: {Units.Bytes(result.BytesWritten)} written in {result.Pieces:N0} pieces, {result.ParameterLists:N0} EXTENDED COPY parameter lists");
         return ExitCodes.Success;

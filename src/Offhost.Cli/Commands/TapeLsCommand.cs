@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Offhost.Cli.Output;
 using Offhost.Core.Devices;
 using Offhost.Core.Errors;
 using Offhost.Formats.Tape.Index;
@@ -113,14 +114,9 @@ internal static class TapeLsCommand
         var rows = files.Select(f => (File: f.FileNumber, f.Records, Bytes: f.DataBytes, Closed: f.EndedByFilemark, Content: contents.GetValueOrDefault(f.FileNumber, ""))).ToList();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                path,
-                label = tape.Label?.VolumeId,
-                volume_uuid = tape.Label?.VolumeUuid,
-                capacity = tape.Label?.CapacityBytes,
-                files = rows.Select(x => new { file = x.File, records = x.Records, bytes = x.Bytes, closed = x.Closed, content = x.Content }),
-            }));
+            Console.WriteLine(JsonSerializer.Serialize(new TapeListJson(
+                path, tape.Label?.VolumeId, tape.Label?.VolumeUuid, tape.Label?.CapacityBytes,
+                rows.Select(x => new TapeFileJson(x.File, x.Records, x.Bytes, x.Closed, x.Content))), CliJson.Default.TapeListJson));
             return ExitCodes.Success;
         }
         Console.WriteLine(tape.Label is null ? "label     (none: not an Offhost tape)" : $"label     {tape.Label.VolumeId}  ({tape.Label.VolumeUuid}, created {tape.Label.Created})");

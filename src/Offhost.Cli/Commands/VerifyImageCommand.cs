@@ -32,12 +32,9 @@ internal static class VerifyImageCommand
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                backup_id = catalogId ?? result.BackupId.ToString(), ok = result.Ok, members = result.Members, streams_checked = result.StreamsChecked,
-                data_bytes_checked = result.DataBytesChecked, archive_bytes = result.ArchiveBytes, end_of_archive = result.EndOfArchive,
-                problems = result.Problems.Select(p => p.ToString()),
-            }));
+            Console.WriteLine(JsonSerializer.Serialize(new VerifyJson(
+                catalogId ?? result.BackupId.ToString(), result.Ok, result.Members, result.StreamsChecked, result.DataBytesChecked,
+                result.ArchiveBytes, result.EndOfArchive, result.Problems.Select(p => p.ToString())), CliJson.Default.VerifyJson));
         }
         else
         {
