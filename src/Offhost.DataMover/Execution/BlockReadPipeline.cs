@@ -294,63 +294,45 @@ internal static class BlockReadPipeline
     }
 
     /// <summary>Reads a chunk on the calling (producer) thread; the consumer gets a completed task.</summary>
-    static Task<Filled> ReadHere(ReadChunk chunk, ISynchronousBlockReader reader, ReadBuffer buffer, FreeBuffers free, CancellationToken ct)
-    {
-        try
+    static Task<Filled> ReadHere(ReadChunk chunk, ISynchronousBlockReader reader, ReadBuffer buffer, FreeBuffers free, CancellationToken ct) =>
+        FillAsync(chunk, buffer, free, (lba, memory) =>
         {
             ct.ThrowIfCancellationRequested();
-            if (chunk.Gather is { } gather)
-            {
-                foreach (var r in gather.Reads)
-                {
-                    try { reader.Read(new Lba(r.OffsetBytes / chunk.Device.BlockSizeBytes), buffer.Memory.Span.Slice(r.BufferOffsetBytes, r.LengthBytes)); }
-                    catch (IOException)
-                    {
-                        foreach (int i in r.Inside)
-                        {
-                            var (lba, at, length) = PieceRead(chunk.Device, r, gather.Pieces[i]);
-                            try { reader.Read(lba, buffer.Memory.Span.Slice(at, length)); }
-                            catch (IOException e) { throw new ChunkReadException(PieceChunk(chunk.Device, gather.Pieces[i]), e); }
-                        }
-                    }
-                }
-                return Task.FromResult(new Filled(chunk, buffer, buffer.Memory[..gather.BufferBytes]));
-            }
-            var (alba, memory, skip) = Aligned(chunk, buffer);
-            reader.Read(alba, memory.Span);
-            return Task.FromResult(new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes)));
-        }
-        catch (Exception e)
-        {
-            free.Return(buffer);
-            return Task.FromException<Filled>(e is IOException and not ChunkReadException ? new ChunkReadException(chunk, e) : e);
-        }
-    }
+            reader.Read(lba, memory.Span);
+            return ValueTask.CompletedTask;
+        }).AsTask();
 
-    static async Task<Filled> ReadAsync(ReadChunk chunk, ReadBuffer buffer, FreeBuffers free, CancellationToken ct)
+    static Task<Filled> ReadAsync(ReadChunk chunk, ReadBuffer buffer, FreeBuffers free, CancellationToken ct) =>
+        FillAsync(chunk, buffer, free, (lba, memory) => chunk.Device.ReadAsync(lba, memory, ct)).AsTask();
+
+    /// <summary>Reads a chunk into <paramref name="buffer"/> through <paramref name="read"/> (whole blocks of the chunk's
+    /// device): a plain chunk in one read, a gather window read by read, and a failed gathered read again piece by piece.
+    /// Completes synchronously when <paramref name="read"/> does. On failure the buffer goes back to the free set and an
+    /// I/O error becomes a <see cref="ChunkReadException"/> naming the chunk (or the piece) that failed.</summary>
+    static async ValueTask<Filled> FillAsync(ReadChunk chunk, ReadBuffer buffer, FreeBuffers free, Func<Lba, Memory<byte>, ValueTask> read)
     {
         try
         {
-            if (chunk.Gather is { } gather)
+            if (chunk.Gather is not { } gather)
             {
-                foreach (var r in gather.Reads)
+                var (lba, memory, skip) = Aligned(chunk, buffer);
+                await read(lba, memory);
+                return new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes));
+            }
+            foreach (var r in gather.Reads)
+            {
+                try { await read(new Lba(r.OffsetBytes / chunk.Device.BlockSizeBytes), buffer.Memory.Slice(r.BufferOffsetBytes, r.LengthBytes)); }
+                catch (IOException)
                 {
-                    try { await chunk.Device.ReadAsync(new Lba(r.OffsetBytes / chunk.Device.BlockSizeBytes), buffer.Memory.Slice(r.BufferOffsetBytes, r.LengthBytes), ct); }
-                    catch (IOException)
+                    foreach (int i in r.Inside)
                     {
-                        foreach (int i in r.Inside)
-                        {
-                            var (plba, at, length) = PieceRead(chunk.Device, r, gather.Pieces[i]);
-                            try { await chunk.Device.ReadAsync(plba, buffer.Memory.Slice(at, length), ct); }
-                            catch (IOException e) { throw new ChunkReadException(PieceChunk(chunk.Device, gather.Pieces[i]), e); }
-                        }
+                        var (lba, at, length) = PieceRead(chunk.Device, r, gather.Pieces[i]);
+                        try { await read(lba, buffer.Memory.Slice(at, length)); }
+                        catch (IOException e) { throw new ChunkReadException(PieceChunk(chunk.Device, gather.Pieces[i]), e); }
                     }
                 }
-                return new Filled(chunk, buffer, buffer.Memory[..gather.BufferBytes]);
             }
-            var (lba, memory, skip) = Aligned(chunk, buffer);
-            await chunk.Device.ReadAsync(lba, memory, ct);
-            return new Filled(chunk, buffer, memory.Slice(skip, chunk.LengthBytes));
+            return new Filled(chunk, buffer, buffer.Memory[..gather.BufferBytes]);
         }
         catch (Exception e)
         {

@@ -34,13 +34,6 @@ public sealed unsafe class DirectIoBuffer : MemoryManager<byte>
     public int AlignmentBytes { get; }
     public int LengthBytes => lengthBytes;
 
-    /// <summary>True when <paramref name="memory"/> starts at an address aligned to <paramref name="alignmentBytes"/>.</summary>
-    public static bool IsAligned(ReadOnlyMemory<byte> memory, int alignmentBytes)
-    {
-        using var pin = memory.Pin();
-        return ((nuint)pin.Pointer & (nuint)(alignmentBytes - 1)) == 0;
-    }
-
     public override Span<byte> GetSpan()
     {
         ObjectDisposedException.ThrowIf(pointer == null, this);

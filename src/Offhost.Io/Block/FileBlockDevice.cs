@@ -132,7 +132,7 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
         cancellationToken.ThrowIfCancellationRequested();
         if (IsReadOnly) throw new InvalidOperationException($"{Path} is open read-only");
         long offset = CheckRange(lba, buffer.Length);
-        var h = PickHandle(buffer, offset);
+        var h = PickHandle(buffer.Span, offset);
         try
         {
             RandomAccess.Write(h, buffer.Span, offset);
@@ -163,12 +163,6 @@ public sealed class FileBlockDevice : IBlockDevice, ISynchronousBlockReader
             throw new ArgumentOutOfRangeException(nameof(lba), $"{Path}: {lba} + {lengthBytes / BlockSizeBytes} blocks is beyond the {BlockCount} blocks of the device");
         return lba.ToByteOffset(BlockSizeBytes);
     }
-
-    SafeFileHandle PickHandle(ReadOnlyMemory<byte> buffer, long offset) =>
-        direct is not null && offset % DirectAlignmentBytes == 0 && buffer.Length % DirectAlignmentBytes == 0
-            && DirectIoBuffer.IsAligned(buffer, DirectAlignmentBytes)
-            ? direct
-            : handle;
 
     SafeFileHandle PickHandle(ReadOnlySpan<byte> buffer, long offset) =>
         direct is not null && offset % DirectAlignmentBytes == 0 && buffer.Length % DirectAlignmentBytes == 0

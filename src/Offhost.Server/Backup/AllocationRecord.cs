@@ -27,14 +27,11 @@ public static class AllocationRecord
         w.WriteEndObject();
     }
 
-    /// <summary>True when the UTF-8 line is an allocation record rather than a map entry (an entry's own quotes inside
-    /// its strings are escaped, so the marker cannot occur in one).</summary>
-    public static bool IsAllocationRecord(ReadOnlySpan<byte> line) => line.IndexOf("\"type\":\"allocation\""u8) >= 0;
-
-    /// <summary>The ranges when <paramref name="line"/> is an allocation record, else null.</summary>
-    public static List<(long StartBytes, long LengthBytes)>? TryRead(string line)
+    /// <summary>The ranges when the UTF-8 <paramref name="line"/> is an allocation record, else null (a map entry: its own
+    /// quotes inside strings are escaped, so the marker cannot occur in one).</summary>
+    public static List<(long StartBytes, long LengthBytes)>? TryRead(ReadOnlyMemory<byte> line)
     {
-        if (!line.Contains("\"type\":\"allocation\"", StringComparison.Ordinal)) return null;
+        if (line.Span.IndexOf("\"type\":\"allocation\""u8) < 0) return null;
         using var doc = JsonDocument.Parse(line);
         return doc.RootElement.GetProperty("ranges").EnumerateArray()
             .Select(r => (r[0].GetInt64(), r[1].GetInt64())).ToList();

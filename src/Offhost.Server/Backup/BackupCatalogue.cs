@@ -15,7 +15,7 @@ public static class BackupCatalogue
 {
     /// <summary>Writes every file of a backup, in archive order and as each is complete, so that memory does not grow
     /// with the number of files; returns how many and their data bytes (all streams).</summary>
-    /// <param name="maps">Each volume's storage-map entries in stored order (e.g. <see cref="Restore.StoredMap.ReadEntries"/>).</param>
+    /// <param name="maps">Each volume's storage-map entries in stored order.</param>
     public static (long Files, long DataBytes) RecordFiles(Catalog.Catalog catalog, string backupId, string media, int archiveFile,
         TapeIndex index, IReadOnlyList<IEnumerable<MapEntry>> maps)
     {

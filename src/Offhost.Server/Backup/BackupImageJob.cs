@@ -64,14 +64,9 @@ public sealed record BackupImageRequest(IReadOnlyList<BackupImageSource> Sources
 }
 
 /// <summary>The outcome of a backup image: where it is on the tape and what it holds.</summary>
-/// <param name="Index">The tape index written after the archive (every member, stream offset and checksum).</param>
-/// <param name="Maps">Each volume's storage map member as stored in the archive (gzip JSON Lines, see
-/// <see cref="Restore.StoredMap.Decode"/>), with the source it came from (0-based).</param>
 public sealed record BackupImageResult(Guid BackupId, long ArchiveFileNumber, long IndexFileNumber, long ArchiveBytes, long Files,
     long BytesFromDevice, long InlineBytes, int ParameterLists, IReadOnlyList<MapEntry> Unmappable, IReadOnlyList<VolumeInfo> Volumes)
 {
-    public TapeIndex? Index { get; init; }
-    public IReadOnlyList<(byte[] Gz, int SourceIndex)> Maps { get; init; } = [];
     public long IndexBytes { get; init; }
     public int RecordBytes { get; init; }
 }
@@ -103,7 +98,7 @@ public static class BackupImageJob
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, request.ImageExpired);
         var ct = linked.Token;
         var volumes = request.Sources
-            .SelectMany((s, i) => (s.Mappers ?? VolumeOpener.Open(s.Source, s.Partition)).Select(m => (Mapper: m, Source: s, SourceIndex: i)))
+            .SelectMany(s => (s.Mappers ?? VolumeOpener.Open(s.Source, s.Partition)).Select(m => (Mapper: m, Source: s)))
             .ToList();
         var tap = new ChecksumTap(request.Tape);
         var registry = new DeviceRegistry();
@@ -116,14 +111,13 @@ public static class BackupImageJob
         var indexEntries = new List<TapeIndexEntry>();
         var written = request.MemberWritten is { } report ? new MemberCompletion(report) : null;
         var unmappable = new List<MapEntry>();
-        var storedMaps = new List<(byte[], int)>();
         long files = 0, deviceBytes = 0, inlineBytes = 0, archiveBytes = 0;
         int lists = 0;
         long archiveOffset = 0;
 
         for (int v = 0; v < volumes.Count; v++)
         {
-            var (mapper, source, sourceIndex) = volumes[v];
+            var (mapper, source) = volumes[v];
             int volumeIndex = v + 1;
             bool last = volumeIndex == volumes.Count;
             string prefix = volumes.Count > 1 ? $"vol{volumeIndex}/" : "";
@@ -212,7 +206,6 @@ public static class BackupImageJob
                 progressBytes?.Invoke(outcome.TransferredBytes);
             }
             archiveOffset += planner.ArchiveOffsetBytes;
-            storedMaps.Add((mapJson.ToArray(), sourceIndex));
         }
 
         if (!tap.AllComplete) throw new InvalidOperationException("the archive ended before every planned stream was written");
@@ -233,8 +226,6 @@ public static class BackupImageJob
         return new BackupImageResult(request.BackupId, archiveFile, indexFile, archiveBytes, files, deviceBytes, inlineBytes, lists,
             unmappable, volumes.Select(m => m.Mapper.Volume).ToList())
         {
-            Index = new TapeIndex(header, indexEntries),
-            Maps = storedMaps,
             IndexBytes = index.Length,
             RecordBytes = request.RecordBytes,
         };

@@ -34,23 +34,10 @@ public sealed record StoredMap(VolumeInfo Volume, IReadOnlyList<MapEntry> Entrie
         foreach (var line in Lines(gz, name))
         {
             if (volume is null) volume = StorageMapJson.ReadVolume(line.Span);
-            else if (Backup.AllocationRecord.IsAllocationRecord(line.Span)) allocated = Backup.AllocationRecord.TryRead(System.Text.Encoding.UTF8.GetString(line.Span));
+            else if (Backup.AllocationRecord.TryRead(line) is { } ranges) allocated = ranges;
             else entries.Add(StorageMapJson.ReadEntry(line.Span));
         }
         return new StoredMap(volume ?? throw new InvalidDataException($"{name}: empty storage map"), entries, allocated);
-    }
-
-    /// <summary>The entries of a stored map member one at a time, without holding them all (the volume record and the
-    /// allocation record are skipped).</summary>
-    public static IEnumerable<MapEntry> ReadEntries(byte[] gz, string name)
-    {
-        bool first = true;
-        foreach (var line in Lines(gz, name))
-        {
-            if (first) { first = false; continue; }
-            if (!Backup.AllocationRecord.IsAllocationRecord(line.Span)) yield return StorageMapJson.ReadEntry(line.Span);
-        }
-        if (first) throw new InvalidDataException($"{name}: empty storage map");
     }
 
     /// <summary>The non-empty lines of a gzip-compressed JSON Lines member, as UTF-8 (each valid until the next is read).</summary>
