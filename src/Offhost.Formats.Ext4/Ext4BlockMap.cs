@@ -48,7 +48,7 @@ public sealed class Ext4BlockMap
         if (inode.HasFlag(Ext4Inode.FlagExtents))
         {
             ulong next = 0;
-            WalkExtents(inode, inode.Block.Span, inode.DeviceOffset + 0x28, null, 0, ulong.MaxValue, ref next, runs, 0);
+            WalkExtents(inode, inode.Block, inode.DeviceOffset + 0x28, null, 0, ulong.MaxValue, ref next, runs, 0);
         }
         else
         {
@@ -132,7 +132,7 @@ public sealed class Ext4BlockMap
 
     void WalkIndirect(Ext4Inode inode, ulong limitBlocks, List<Ext4Run> runs)
     {
-        var b = inode.Block.Span;
+        var b = inode.Block;
         ulong perBlock = (ulong)bs / 4;
         long iblockAt = inode.DeviceOffset + 0x28;
         for (int i = 0; i < DirectBlocks && (ulong)i < limitBlocks; i++)

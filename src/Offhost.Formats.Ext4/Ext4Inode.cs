@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Offhost.Core.Errors;
 using Offhost.Core.Mapping;
 
@@ -55,7 +56,9 @@ public sealed class Ext4Inode
     public MapTime Modified { get; private init; }
     public MapTime Changed { get; private init; }
     public MapTime? Created { get; private init; }
-    public ReadOnlyMemory<byte> Block { get; private init; }
+    /// <summary>The raw <c>i_block</c>, held in the object itself (one allocation per inode, not two).</summary>
+    public ReadOnlySpan<byte> Block => block;
+    BlockField block;   // written once, in Read
     /// <summary>The bytes after <c>128 + i_extra_isize</c> up to the inode size (the in-inode xattr area, from its magic); empty when it holds no attributes.</summary>
     public ReadOnlyMemory<byte> InlineXattrArea { get; private init; }
     /// <summary>CRC32C seed for this inode's metadata blocks (extent blocks, directory blocks).</summary>
@@ -68,7 +71,7 @@ public sealed class Ext4Inode
     public bool HasFlag(uint flag) => (Flags & flag) != 0;
 
     /// <summary>For character and block device inodes, the device number the node stands for; null for other types.</summary>
-    public DeviceNumber? Device => FileType is TypeChar or TypeBlock ? DecodeDevice(Block.Span) : null;
+    public DeviceNumber? Device => FileType is TypeChar or TypeBlock ? DecodeDevice(Block) : null;
 
     /// <summary>
     /// The device number a device inode keeps in <c>i_block</c>, as Linux reads it: a non-zero first word holds the old
@@ -173,7 +176,7 @@ public sealed class Ext4Inode
 
 
         int xattrAt = GoodOldSize + extra;
-        return new Ext4Inode
+        var inode = new Ext4Inode
         {
             Number = number,
             DeviceOffset = deviceOffset,
@@ -191,11 +194,15 @@ public sealed class Ext4Inode
             Modified = Time(raw, extra, MtimeAt, MtimeExtraAt),
             Changed = Time(raw, extra, CtimeAt, CtimeExtraAt),
             Created = Fits(extra, CrtimeAt) ? Time(raw, extra, CrtimeAt, CrtimeExtraAt) : null,
-            Block = raw.Slice(BlockAt, BlockFieldBytes).ToArray(),
             // Kept only when it starts with the xattr magic; most inodes have no in-inode attributes.
             InlineXattrArea = xattrAt + 4 <= size && BinaryPrimitives.ReadUInt32LittleEndian(raw[xattrAt..]) == Ext4Xattr.Magic
                 ? raw[xattrAt..].ToArray() : ReadOnlyMemory<byte>.Empty,
             ChecksumSeed = seed,
         };
+        raw.Slice(BlockAt, BlockFieldBytes).CopyTo(inode.block);
+        return inode;
     }
+
+    [InlineArray(BlockFieldBytes)]
+    struct BlockField { byte first; }
 }

@@ -39,6 +39,8 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
     readonly int deviceBlock;
     readonly byte[] blockBuffer;
     readonly List<Ext4Run> runs = [];
+    /// <summary>Scratch for the stream being built; each stream gets an exact-size copy.</summary>
+    readonly List<MapExtent> extents = [];
     int entriesCalls;
 
     public Ext4Mapper(SliceBlockSource volume, Ext4Superblock sb, Ext4GroupTable groups, VolumeInfo info)
@@ -351,7 +353,7 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             $"inline data of {size} bytes does not fit i_block (60) + system.data ({tail.Length})");
         var data = new byte[size];
         int first = (int)Math.Min(size, Ext4Inode.BlockFieldBytes);
-        inode.Block.Span[..first].CopyTo(data);
+        inode.Block[..first].CopyTo(data);
         if (size > first) tail.Span[..(int)(size - first)].CopyTo(data.AsSpan(first));
         return data;
     }
@@ -368,7 +370,8 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
         runs.Clear();
         ulong limitBlocks = (ulong)((size + bs - 1) / bs);
         blockMap.GetRuns(inode, limitBlocks, runs);
-        var extents = new List<MapExtent>(Math.Max(1, runs.Count));
+        var extents = this.extents;
+        extents.Clear();
         long cursor = 0;
         bool sparse = false;
         foreach (var r in runs)
@@ -382,7 +385,7 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             cursor = end;
         }
         if (cursor < size) { AddZero(extents, cursor, size - cursor); sparse = true; }
-        return new MapStream("", size) { InitializedBytes = size, Extents = extents, Sparse = sparse, Encrypted = encrypted };
+        return new MapStream("", size) { InitializedBytes = size, Extents = extents.ToArray(), Sparse = sparse, Encrypted = encrypted };
     }
 
     void AddData(List<MapExtent> extents, long offset, long length, long lba)
@@ -425,7 +428,7 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             if (fast)
             {
                 CorruptStructure.Check(size < Ext4Inode.BlockFieldBytes, name, inode.DeviceOffset, $"fast symlink of {size} bytes does not fit i_block");
-                target = inode.Block.Span[..(int)size].ToArray();
+                target = inode.Block[..(int)size].ToArray();
             }
             else
             {
@@ -502,7 +505,7 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             ReadXattrs(dir, xattrs);
             long iblockAt = dir.DeviceOffset + 0x28;
             // The first 4 bytes of i_block hold the parent's inode number; records follow.
-            Ext4DirectoryBlock.Read(dir.Block.Span[4..], iblockAt + 4, hasFileType, into);
+            Ext4DirectoryBlock.Read(dir.Block[4..], iblockAt + 4, hasFileType, into);
             if (xattrs.TryGetValue("system.data", out var more) && more.Length > 0)
                 Ext4DirectoryBlock.Read(more.Span, dir.DeviceOffset, hasFileType, into);
             return false;

@@ -36,8 +36,11 @@ public sealed class MapSummary
                 if (FirstUnmappable.Count < 20) FirstUnmappable.Add(e);
                 return;
         }
-        foreach (var s in e.Streams)
+        // Index loops: a foreach over the IReadOnlyList interfaces allocates an enumerator per entry and stream.
+        var streams = e.Streams;
+        for (int i = 0; i < streams.Count; i++)
         {
+            var s = streams[i];
             LogicalBytes += s.SizeBytes;
             if (s.IsResident)
             {
@@ -49,8 +52,10 @@ public sealed class MapSummary
             if (s.Compressed) CompressedStreams++;
             if (s.Encrypted) EncryptedStreams++;
             bool sparse = false;
-            foreach (var x in s.Extents)
+            var extents = s.Extents;
+            for (int j = 0; j < extents.Count; j++)
             {
+                var x = extents[j];
                 if (x.Kind == ExtentKind.Zero) sparse = true;
                 else BytesMapped += x.LengthBytes;
             }

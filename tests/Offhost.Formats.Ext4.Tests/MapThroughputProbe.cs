@@ -20,6 +20,7 @@ public sealed class MapThroughputProbe
         foreach (bool json in new[] { false, true, false, true })
         {
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
             var mapper = img.Open();
             long entries = 0;
@@ -37,8 +38,9 @@ public sealed class MapThroughputProbe
             }
             sw.Stop();
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
             double rate = mapper.Statistics.RecordsScanned / sw.Elapsed.TotalSeconds;
-            string line = $"ext4-map{(json ? " --json" : "")}: {entries} entries, {mapper.Statistics.RecordsScanned} inodes in {sw.Elapsed.TotalSeconds:F3} s (cpu {cpu:F3} s) = {rate:F0} inodes/s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB";
+            string line = $"ext4-map{(json ? " --json" : "")}: {entries} entries, {mapper.Statistics.RecordsScanned} inodes in {sw.Elapsed.TotalSeconds:F3} s (cpu {cpu:F3} s) = {rate:F0} inodes/s, {allocated / Math.Max(1, entries)} bytes allocated per entry, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB";
             TestContext.Current.SendDiagnosticMessage(line);
             Console.Error.WriteLine(line);
         }
