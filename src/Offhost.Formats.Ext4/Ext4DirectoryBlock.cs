@@ -70,9 +70,12 @@ public static class Ext4DirectoryBlock
     /// <summary>
     /// Parses the records of <paramref name="region"/> (a whole block, or the inline-data area) and appends the live
     /// names (inode ≠ 0, not "." or "..") to <paramref name="into"/> when it is not null; with null it only validates.
-    /// Every <c>rec_len</c> must be at least 8 + name, a multiple of 4 and stay inside the region.
+    /// Every <c>rec_len</c> must be at least 8 + name, a multiple of 4 and stay inside the region. Each entry's name is
+    /// decoded after <paramref name="namePrefix"/> into one string (a walk passes the directory's path and a slash, and
+    /// gets each child's path without building the name first).
     /// </summary>
-    public static void Read(ReadOnlySpan<byte> region, long deviceOffset, bool hasFileType, List<Ext4DirectoryEntry>? into)
+    public static void Read(ReadOnlySpan<byte> region, long deviceOffset, bool hasFileType, List<Ext4DirectoryEntry>? into,
+        string namePrefix = "")
     {
         int pos = 0;
         while (pos < region.Length)
@@ -93,10 +96,27 @@ public static class Ext4DirectoryBlock
                 if (!dot)
                 {
                     CorruptStructure.Check(name.IndexOfAny((byte)'/', (byte)0) < 0, Name, at, "name contains '/' or NUL");
-                    into?.Add(new Ext4DirectoryEntry(inode, (byte)(fileType & 0x0F), Encoding.UTF8.GetString(name), at));
+                    into?.Add(new Ext4DirectoryEntry(inode, (byte)(fileType & 0x0F), Decode(namePrefix, name), at));
                 }
             }
             pos += recLen;
         }
+    }
+
+    static string Decode(string prefix, ReadOnlySpan<byte> name)
+    {
+        if (prefix.Length == 0) return Encoding.UTF8.GetString(name);
+        int chars = Encoding.UTF8.GetCharCount(name);
+        return string.Create(prefix.Length + chars, new PrefixedName(prefix, name), static (into, s) =>
+        {
+            s.Prefix.CopyTo(into);
+            Encoding.UTF8.GetChars(s.Name, into[s.Prefix.Length..]);
+        });
+    }
+
+    readonly ref struct PrefixedName(string prefix, ReadOnlySpan<byte> name)
+    {
+        public string Prefix { get; } = prefix;
+        public ReadOnlySpan<byte> Name { get; } = name;
     }
 }

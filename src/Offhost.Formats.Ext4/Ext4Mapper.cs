@@ -174,20 +174,22 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
 
             yield return WalkItem.Build(dir, dirPath, []);
 
-            // Pass 2: names, chunk by chunk (one chunk when the directory is small; kept from pass 1).
+            // Pass 2: names, chunk by chunk (one chunk when the directory is small; kept from pass 1), each decoded
+            // straight into the child's path.
+            string childPrefix = dirPath == "/" ? "/" : dirPath + "/";
             int chunkIndex = 0;
             while (true)
             {
                 children.Clear();
                 CorruptStructureException? late = null;
                 bool more;
-                try { more = ReadDirectoryNames(dir, chunks, ref chunkIndex, kept, oneChunk, children); }
+                try { more = ReadDirectoryNames(dir, chunks, ref chunkIndex, kept, oneChunk, children, childPrefix); }
                 catch (CorruptStructureException e) { late = e; more = false; }
                 if (late is not null) { yield return WalkItem.Of(Unmappable(dirPath, dirIno, late)); break; }
                 foreach (var child in children)
                 {
                     ct.ThrowIfCancellationRequested();
-                    string path = dirPath == "/" ? "/" + child.Name : dirPath + "/" + child.Name;
+                    string path = child.Name;   // the whole path (namePrefix)
                     var inode = TryReadInode(child.Inode, child.DeviceOffset, out var error);
                     if (inode is null) { yield return WalkItem.Of(Unmappable(path, child.Inode, error!)); continue; }
                     if (inode.IsDirectory) { stack.Push((child.Inode, path, child.DeviceOffset)); continue; }
@@ -496,7 +498,8 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
     }
 
     /// <summary>Appends the names of the next chunk; returns whether more chunks follow.</summary>
-    bool ReadDirectoryNames(Ext4Inode dir, List<(ulong Logical, ulong Physical, int Blocks)> chunks, ref int index, byte[]? kept, bool oneChunk, List<Ext4DirectoryEntry> into)
+    bool ReadDirectoryNames(Ext4Inode dir, List<(ulong Logical, ulong Physical, int Blocks)> chunks, ref int index, byte[]? kept, bool oneChunk,
+        List<Ext4DirectoryEntry> into, string namePrefix)
     {
         bool hasFileType = (sb.Incompat & Ext4IncompatFeatures.FileType) != 0;
         if (dir.HasFlag(Ext4Inode.FlagInlineData))
@@ -505,9 +508,9 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             ReadXattrs(dir, xattrs);
             long iblockAt = dir.DeviceOffset + 0x28;
             // The first 4 bytes of i_block hold the parent's inode number; records follow.
-            Ext4DirectoryBlock.Read(dir.Block[4..], iblockAt + 4, hasFileType, into);
+            Ext4DirectoryBlock.Read(dir.Block[4..], iblockAt + 4, hasFileType, into, namePrefix);
             if (xattrs.TryGetValue("system.data", out var more) && more.Length > 0)
-                Ext4DirectoryBlock.Read(more.Span, dir.DeviceOffset, hasFileType, into);
+                Ext4DirectoryBlock.Read(more.Span, dir.DeviceOffset, hasFileType, into, namePrefix);
             return false;
         }
         if (index >= chunks.Count) return false;
@@ -521,7 +524,7 @@ internal sealed class Ext4Mapper : IVolumeMapper, IAllocationMap
             {
                 if (sb.HasMetadataCsum) Ext4DirectoryBlock.VerifyChecksum(block, at, dir.ChecksumSeed, dir.HasFlag(Ext4Inode.FlagIndex), c.Logical + (ulong)i);
             }
-            Ext4DirectoryBlock.Read(block, at, hasFileType, into);
+            Ext4DirectoryBlock.Read(block, at, hasFileType, into, namePrefix);
         }
         return index < chunks.Count;
     }

@@ -122,6 +122,27 @@ public sealed class ParserPropertyTests
         OnlyDomainErrors(() => Ext4DirectoryBlock.VerifyChecksum(block, 0, seed, indexed, seed % 2));
     }
 
+    [Property(MaxTest = 1000)]
+    public void A_name_prefix_gives_the_prefix_and_the_same_name(byte[] name, string prefix)
+    {
+        // Any name bytes, valid UTF-8 or not, decode after the prefix exactly as they decode alone.
+        var raw = name.Where(b => b is not (0 or (byte)'/')).Take(255).ToArray();
+        if (raw.Length == 0 || raw is [(byte)'.'] or [(byte)'.', (byte)'.']) return;
+        var block = new byte[1024];
+        BinaryPrimitives.WriteUInt32LittleEndian(block, 12);
+        BinaryPrimitives.WriteUInt16LittleEndian(block.AsSpan(4), 1024);
+        block[6] = (byte)raw.Length;
+        block[7] = 1;
+        raw.CopyTo(block, 8);
+        var plain = new List<Ext4DirectoryEntry>();
+        var prefixed = new List<Ext4DirectoryEntry>();
+        Ext4DirectoryBlock.Read(block, 0, true, plain);
+        Ext4DirectoryBlock.Read(block, 0, true, prefixed, prefix ?? "");
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(raw), Assert.Single(plain).Name);
+        Assert.Equal((prefix ?? "") + plain[0].Name, Assert.Single(prefixed).Name);
+        Assert.Equal(plain[0] with { Name = "" }, prefixed[0] with { Name = "" });
+    }
+
     [Property(MaxTest = 3000)]
     public void Xattr_parsers_accept_or_report(byte[] bytes, bool withChecksum)
     {
