@@ -107,6 +107,25 @@ public class ArchivePlannerTests
     }
 
     [Fact]
+    public void Members_of_a_volume_without_permissions_get_the_modes_a_posix_reader_expects()
+    {
+        var ntfs = Volume with { FileSystem = "ntfs" };
+        var planner = new ArchivePlanner(ntfs, Source, new ArchivePlanOptions());
+        var entries = new List<MapEntry>
+        {
+            new(MapEntryKind.Directory, "/d", 2),
+            new(MapEntryKind.Symlink, "/d/link", 3) { Target = "x", LinkKind = "symlink" },
+            new(MapEntryKind.Symlink, "/d/junction", 4) { Target = "/d", LinkKind = "junction" },
+            new(MapEntryKind.File, "/d/f", 5) { Streams = [new MapStream("", 0)] },
+        };
+        var modes = planner.Plan(entries, CancellationToken.None).ToDictionary(m => m.Pax.Path, m => m.Pax.Mode);
+        Assert.Equal(0b111_101_101u, modes["d"]);
+        Assert.Equal(0b111_111_111u, modes["d/link"]);
+        Assert.Equal(0b111_111_111u, modes["d/junction"]);
+        Assert.Equal(0b110_100_100u, modes["d/f"]);
+    }
+
+    [Fact]
     public void Stored_ranges_point_at_the_stream_bytes_inside_the_archive()
     {
         var (entries, expected) = Fixture();

@@ -255,9 +255,18 @@ public sealed class ArchivePlanner(VolumeInfo volume, IBlockSource? source, Arch
         }
     }
 
+    /// <summary>The permission bits of a member whose file system keeps none (NTFS): directories 0755, symbolic links
+    /// and junctions 0777 (as every POSIX system shows a link), everything else 0644.</summary>
+    public static uint DefaultMode(MapEntryKind kind) => kind switch
+    {
+        MapEntryKind.Directory => 0b111_101_101u,
+        MapEntryKind.Symlink => 0b111_111_111u,
+        _ => 0b110_100_100u,
+    };
+
     PaxEntry BasePax(MapEntry entry, string name)
     {
-        uint mode = entry.Mode is uint m ? m & 0xFFF : entry.Kind == MapEntryKind.Directory ? 0b111_101_101u : 0b110_100_100u;
+        uint mode = entry.Mode is uint m ? m & 0xFFF : DefaultMode(entry.Kind);
         var pax = new PaxEntry(name, PaxEntryKind.File)
         {
             Mode = mode,
