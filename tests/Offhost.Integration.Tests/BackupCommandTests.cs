@@ -268,10 +268,7 @@ public class BackupCommandTests
         NewTape(tape);
 
         // The smallest tape records make the copy slow enough (over a million writes) to be caught in the middle.
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "offhost.dll"), "backup", vol.Path, "--tape", tape, "--catalog", catalog,
-                     "--snapshot", "freeze", "--quiesce", "0", "--record-size", "512" })
-            psi.ArgumentList.Add(a);
+        var psi = Cli.StartInfo("backup", vol.Path, "--tape", tape, "--catalog", catalog, "--snapshot", "freeze", "--quiesce", "0", "--record-size", "512");
         using var backup = Process.Start(psi)!;
         var copying = new TaskCompletionSource();
         bool copied = false;

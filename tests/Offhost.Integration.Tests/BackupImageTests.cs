@@ -21,7 +21,7 @@ public class BackupImageTests
 
     static void ExtractWithTar(string tape, long file, string archive, string into)
     {
-        Tool.Bash($"dotnet '{Path.Combine(AppContext.BaseDirectory, "offhost.dll")}' tape cat '{tape}' --file {file} > '{archive}'");
+        Tool.Bash($"{Cli.Command} tape cat '{tape}' --file {file} > '{archive}'");
         Directory.CreateDirectory(into);
         Tool.Run("tar", "--xattrs", "--xattrs-include=user.*", "-xf", archive, "-C", into);
     }

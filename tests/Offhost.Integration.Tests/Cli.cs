@@ -31,6 +31,15 @@ public static class Cli
         return r.Stdout;
     }
 
+    /// <summary>A start description of the CLI with <paramref name="args"/>, output redirected, for tests that watch or
+    /// signal the running process.</summary>
+    public static System.Diagnostics.ProcessStartInfo StartInfo(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Launcher[0]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in Launcher[1..].Concat(args)) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
     /// <summary>The path of the CLI, for shell pipelines in tests.</summary>
     public static string Command => Executable is { } exe ? $"'{exe}'" : $"dotnet '{Dll}'";
 
