@@ -123,14 +123,22 @@ public sealed class IscsiTapeDevice : IStreamDevice
         if (count > 0) Position = new TapePosition(Position.FileNumber + count, 0);
     }
 
-    public async ValueTask<TapeReadResult> ReadRecordAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public ValueTask<TapeReadResult> ReadRecordAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        StepAsync(buffer, needData: true, cancellationToken);
+
+    /// <summary>A 1-byte READ(6): the drive moves past the record and reports its length in the incorrect-length
+    /// residue, so one round trip learns the length of a record of any size and no data crosses the network.</summary>
+    public ValueTask<TapeReadResult> SkipRecordAsync(Memory<byte> scratch, CancellationToken cancellationToken) =>
+        StepAsync(_probe, needData: false, cancellationToken);
+
+    async ValueTask<TapeReadResult> StepAsync(Memory<byte> buffer, bool needData, CancellationToken cancellationToken)
     {
         if (buffer.IsEmpty) throw new ArgumentException("the read buffer is empty", nameof(buffer));
         int requested = Math.Min(buffer.Length, TapeRead6.MaxTransferLength);
         var result = await RunAsync(TapeRead6.Cdb(requested), $"READ(6) {requested} bytes at {Position}", cancellationToken, dataIn: buffer[..requested]);
         var outcome = Interpret(result, requested);
         int expectedBytes = Math.Min(requested, outcome.LengthBytes);
-        if (outcome.Kind == TapeReadKind.Record && result.DataInBytes < expectedBytes)
+        if (needData && outcome.Kind == TapeReadKind.Record && result.DataInBytes < expectedBytes)
         {
             // The target reported the record's length but did not send its data (tgt does so for CHECK CONDITION
             // with ILI on a record longer than the request): step back over it and read it whole.
@@ -213,7 +221,7 @@ public sealed class IscsiTapeDevice : IStreamDevice
     {
         for (long done = 0; done < count; done++)
         {
-            var r = await ReadRecordAsync(_probe, cancellationToken);
+            var r = await SkipRecordAsync(_probe, cancellationToken);
             if (r.Kind != TapeReadKind.Record) return done;
         }
         return count;
@@ -246,7 +254,7 @@ public sealed class IscsiTapeDevice : IStreamDevice
         await LocateFileAsync(file, cancellationToken);
         while (true)
         {
-            var r = await ReadRecordAsync(_probe, cancellationToken);
+            var r = await SkipRecordAsync(_probe, cancellationToken);
             if (r.Kind == TapeReadKind.EndOfData) return;
             if (r.Kind == TapeReadKind.Filemark)
                 throw new IOException($"{_lun.Name}: found a filemark after end of data was reported in file {file}; the tape changed under us");
@@ -266,7 +274,7 @@ public sealed class IscsiTapeDevice : IStreamDevice
         long records = 0;
         while (true)
         {
-            var r = await ReadRecordAsync(_probe, cancellationToken);
+            var r = await SkipRecordAsync(_probe, cancellationToken);
             if (r.Kind == TapeReadKind.Filemark) break;
             if (r.Kind == TapeReadKind.EndOfData) throw new IOException($"{_lun.Name}: file {file} has no filemark; the tape changed under us");
             records++;

@@ -71,6 +71,10 @@ public class IscsiBackupTests
         Assert.Equal("OFH001", ls.GetProperty("label").GetString());
         Assert.Equal(["volume label", "pax archive"], ls.GetProperty("files").EnumerateArray().Take(2).Select(f => f.GetProperty("content").GetString()));
         Assert.StartsWith("index of backup", ls.GetProperty("files")[2].GetProperty("content").GetString(), StringComparison.Ordinal);
+        // Lengths the drive reported without sending the records: the archive as written, in 256 KiB records.
+        long archiveBytes = backup.GetProperty("archive_bytes").GetInt64();
+        Assert.Equal(archiveBytes, ls.GetProperty("files")[1].GetProperty("bytes").GetInt64());
+        Assert.Equal((archiveBytes + (256 << 10) - 1) / (256 << 10), ls.GetProperty("files")[1].GetProperty("records").GetInt64());
 
         // The catalogued backup of a LUN: no freeze is possible from here (provider none), the catalog keeps the tape's
         // address without its secret, and verify finds the tape there.

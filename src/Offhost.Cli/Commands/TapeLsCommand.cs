@@ -13,7 +13,7 @@ internal static class TapeLsCommand
 {
     public static Command Create()
     {
-        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image, or an iscsi:// tape (read from start to end of data)" };
+        var tape = new Argument<string>("TAPE") { Description = "Path of the .tap image, or an iscsi:// tape (spaced over from start to end of data; only the first record of each tape file is read)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout" };
         var command = new Command("ls", "List the label, capacity and tape files of a virtual tape") { tape, json };
         command.SetAction(async (parseResult, cancellationToken) =>

@@ -39,6 +39,13 @@ public interface IStreamDevice : IAsyncDisposable
 
     ValueTask<TapeReadResult> ReadRecordAsync(Memory<byte> buffer, CancellationToken cancellationToken);
 
+    /// <summary>Moves past the next record, filemark or end of data as <see cref="ReadRecordAsync"/> does and reports
+    /// what it was, with the record's true length, where the data is not needed (scans, spacing). A device that can
+    /// learn a record's length without transferring it (an SSC drive: a 1-byte READ and the incorrect-length residue)
+    /// does so; the default reads the record into <paramref name="scratch"/>, which holds at least one byte.</summary>
+    ValueTask<TapeReadResult> SkipRecordAsync(Memory<byte> scratch, CancellationToken cancellationToken) =>
+        ReadRecordAsync(scratch, cancellationToken);
+
     /// <summary>Spaces over <paramref name="count"/> records (stopping at a filemark) or filemarks; negative counts go backwards.
     /// Returns the number actually spaced over.</summary>
     ValueTask<long> SpaceAsync(SpaceUnit unit, long count, CancellationToken cancellationToken);

@@ -25,8 +25,10 @@ public static class TapeMedium
 
     /// <summary>
     /// Every tape file from the beginning of the tape to the end of data. A SIMH image is walked through its record
-    /// headers without reading data; any other device (a drive keeps no directory of its tape files) is read from
-    /// start to end, and <paramref name="firstRecord"/>, when given, sees the first record of each tape file.
+    /// headers without reading data; any other device (a drive keeps no directory of its tape files) is stepped over
+    /// record by record from start to end (<see cref="IStreamDevice.SkipRecordAsync"/>: an SSC drive reports each
+    /// record's length without sending it), and <paramref name="firstRecord"/>, when given, sees the first record of
+    /// each tape file, the only one read whole.
     /// </summary>
     public static async Task<IReadOnlyList<TapeFileInfo>> ScanAsync(IStreamDevice tape, Action<long, ReadOnlyMemory<byte>>? firstRecord, CancellationToken cancellationToken)
     {
@@ -38,7 +40,10 @@ public static class TapeMedium
         long file = 0, records = 0, bytes = 0;
         while (true)
         {
-            var r = await tape.ReadRecordAsync(buffer, cancellationToken);
+            // Only the first record of a file is wanted (to say what it holds); the others are stepped over.
+            var r = records == 0 && firstRecord is not null
+                ? await tape.ReadRecordAsync(buffer, cancellationToken)
+                : await tape.SkipRecordAsync(buffer, cancellationToken);
             if (r.Kind == TapeReadKind.Record)
             {
                 if (records == 0) firstRecord?.Invoke(file, buffer.AsMemory(0, Math.Min(r.LengthBytes, buffer.Length)));

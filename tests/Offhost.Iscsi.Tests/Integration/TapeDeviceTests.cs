@@ -104,6 +104,31 @@ public sealed class TapeDeviceTests : IDisposable
     }
 
     [Fact]
+    public async Task Skipping_reports_every_record_length_and_moves_as_a_read_does()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var tape = await WriteLayoutAsync(ct);
+        await tape.RewindAsync(ct);
+        var scratch = new byte[1];
+        for (int f = 0; f < Layout.Length; f++)
+        {
+            for (int i = 0; i < Layout[f].Length; i++)
+            {
+                Assert.Equal(new TapeReadResult(TapeReadKind.Record, Layout[f][i]), await tape.SkipRecordAsync(scratch, ct));
+                Assert.Equal(new TapePosition(f, i + 1), tape.Position);
+            }
+            Assert.Equal(TapeReadKind.Filemark, (await tape.SkipRecordAsync(scratch, ct)).Kind);
+        }
+        Assert.Equal(TapeReadKind.EndOfData, (await tape.SkipRecordAsync(scratch, ct)).Kind);
+
+        // A read after skips gets the right record whole.
+        await tape.LocateAsync(new TapePosition(0, 2), ct);
+        var buffer = new byte[tape.MaxRecordBytes];
+        var r = await tape.ReadRecordAsync(buffer, ct);
+        Assert.True(Record(0, 2, 65536).AsSpan().SequenceEqual(buffer.AsSpan(0, r.LengthBytes)));
+    }
+
+    [Fact]
     public async Task Space_and_locate_track_the_position_exactly()
     {
         var ct = TestContext.Current.CancellationToken;
