@@ -40,6 +40,8 @@ PY
 fi
 
 seconds() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$1"; }
+# Wall time to the microsecond (time -v prints hundredths, a 10 % step at offhost's 0.1 s): since START=$EPOCHREALTIME.
+since() { echo "$EPOCHREALTIME - $1" | bc -l; }
 cpu_seconds() { awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1"; }
 rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 
@@ -52,10 +54,11 @@ count=$(find "$MNT" | wc -l)
 # One FIEMAP walk of the tree, mounted read-only (no journal replay) for the whole run so that its dentry and inode
 # caches stay warm, as the image's pages are for offhost, which reads the image file beside the mount.
 fiemap_walk() {
+  local start=$EPOCHREALTIME
   /usr/bin/time -v -o "$WORK/fiemap.time" bash -c "find '$MNT' -type f -exec filefrag {} + >/dev/null"
-  fiemap=$(seconds "$WORK/fiemap.time")
+  fiemap=$(since "$start")
   fiemap_cpu=$(cpu_seconds "$WORK/fiemap.time")
-  printf 'FIEMAP walk (find -exec filefrag): %s entries in %.2f s (cpu %.2f s) = %.0f files/s\n' "$count" "$fiemap" "$fiemap_cpu" "$(echo "$count / $fiemap" | bc -l)"
+  printf 'FIEMAP walk (find -exec filefrag): %s entries in %.3f s (cpu %.2f s) = %.0f files/s\n' "$count" "$fiemap" "$fiemap_cpu" "$(echo "$count / $fiemap" | bc -l)"
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wall-clock ratios are only meaningful on an idle machine; cpu ratios less so affected)"
 
@@ -63,15 +66,22 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wall-clo
 OFFHOST=${OFFHOST:-$ROOT/offhost}
 if [[ -x $OFFHOST ]] && "$OFFHOST" map "$IMG" >/dev/null 2>&1; then
   # Rounds alternate the anchor and offhost, so that machine load hits both alike; ratios are per round.
+  declare -A ratios=()
   for round in $(seq 1 "${ROUNDS:-3}"); do
     fiemap_walk
     for mode in "" "--json"; do
+      start=$EPOCHREALTIME
       /usr/bin/time -v -o "$WORK/map.time" "$OFFHOST" map "$IMG" $mode >/dev/null
-      t=$(seconds "$WORK/map.time")
+      t=$(since "$start")
       c=$(cpu_seconds "$WORK/map.time")
-      printf 'offhost map %-6s: %.2f s (cpu %.2f s), %.1fx faster than FIEMAP (cpu %.1fx), peak RSS %s MiB\n' "$mode" "$t" "$c" \
-        "$(echo "$fiemap / $t" | bc -l)" "$(echo "$fiemap_cpu / $c" | bc -l)" "$(rss_mib "$WORK/map.time")"
+      ratio=$(echo "$fiemap / $t" | bc -l)
+      ratios[${mode:-summary}]+=" $ratio"
+      printf 'offhost map %-6s: %.3f s (cpu %.2f s), %.1fx faster than FIEMAP (cpu %.1fx), peak RSS %s MiB\n' "$mode" "$t" "$c" \
+        "$ratio" "$(echo "$fiemap_cpu / $c" | bc -l)" "$(rss_mib "$WORK/map.time")"
     done
+  done
+  for mode in summary --json; do
+    python3 -c 'import statistics, sys; r = sorted(map(float, sys.argv[2:])); print(f"offhost map {sys.argv[1]}: median {statistics.median(r):.1f}x faster than FIEMAP, range {r[0]:.1f}-{r[-1]:.1f}x, {sum(x >= 10 for x in r)} of {len(r)} rounds at 10x or more")' "$mode" ${ratios[$mode]}
   done
 else
   fiemap_walk
