@@ -292,6 +292,12 @@ public class BackupCommandTests
         var listed = Assert.Single(Backups(catalog));
         Assert.NotEqual("good", listed.GetProperty("status").GetString());
         Assert.Contains("interrupted", listed.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        // Restoring it by its id says first that it is no good backup, and why.
+        string id = listed.GetProperty("id").GetString()!;
+        var restore = Cli.Run("restore", id, "--to", s["restored"], "--catalog", catalog);
+        Assert.Contains($"warning: backup {id} is failed (", restore.Stderr, StringComparison.Ordinal);
+        Assert.Contains("interrupted", restore.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>True when the file system is frozen: a second FIFREEZE is refused (EBUSY). One that succeeds is undone.</summary>

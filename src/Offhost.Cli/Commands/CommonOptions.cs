@@ -21,6 +21,17 @@ internal static class CommonOptions
         return catalog;
     }
 
+    /// <summary>Says on stderr that <paramref name="backup"/> is not a good backup before anything is read from it: what
+    /// its catalog rows and tape hold can still be restored (every file against its checksum), but the backup did not
+    /// complete.</summary>
+    public static void WarnIfNotGood(Offhost.Catalog.BackupRecord backup)
+    {
+        if (backup.Status == Offhost.Catalog.BackupStatus.Good) return;
+        string status = backup.Status.ToString().ToLowerInvariant();
+        Console.Error.WriteLine($"offhost: warning: backup {backup.Id} is {status}{(backup.Error is { } e ? $" ({e})" : "")}; " +
+            "using what its catalog and tape hold, each file checked against its checksum");
+    }
+
     /// <summary>Where a tape is, as the catalog keeps it: a full path, or an iscsi:// address without its secret.</summary>
     public static string TapeLocation(string name) =>
         Devices.IsIscsi(name) ? IscsiUri.Parse(name).ToString() : Path.GetFullPath(name);

@@ -35,6 +35,7 @@ internal static class RestoreCommand
     {
         using var catalog = CommonOptions.OpenCatalog(catalogPath);
         var backup = catalog.FindBackup(backupName);
+        CommonOptions.WarnIfNotGood(backup);
         var location = CatalogRestoreIndex.Build(catalog, backup.Id, ct);
         await using var tape = await CommonOptions.OpenBackupTapeAsync(catalog, location.MediaLabel, tapePath, ct);
         Directory.CreateDirectory(target);
@@ -53,6 +54,7 @@ internal static class RestoreCommand
         if (paths.Length > 0) throw new UserFacingException("--volume restores a whole volume; name no paths (restore files with --to DIR PATH…)", ExitCodes.Usage);
         using var catalog = CommonOptions.OpenCatalog(catalogPath);
         var backup = catalog.FindBackup(backupName);
+        CommonOptions.WarnIfNotGood(backup);
         if (volumeIndex < 1 || volumeIndex > backup.Sources.Count)
             throw new UserFacingException($"backup {backup.Id} holds {backup.Sources.Count} volume(s); there is no volume {volumeIndex}", ExitCodes.Usage);
         var source = backup.Sources[volumeIndex - 1];

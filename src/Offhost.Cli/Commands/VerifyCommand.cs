@@ -23,6 +23,7 @@ internal static class VerifyCommand
     {
         using var catalog = CommonOptions.OpenCatalog(catalogPath);
         var backup = catalog.FindBackup(backupName);
+        CommonOptions.WarnIfNotGood(backup);
         var location = CatalogRestoreIndex.Build(catalog, backup.Id, ct);
         await using var tape = await CommonOptions.OpenBackupTapeAsync(catalog, location.MediaLabel, tapePath, ct);
         var result = await ProgressDisplay.RunAsync("Verifying", ProgressDisplay.Enabled(json), bytes: true, counter =>
