@@ -26,6 +26,17 @@ public class BackupImageTests
         Tool.Run("tar", "--xattrs", "--xattrs-include=user.*", "-xf", archive, "-C", into);
     }
 
+    /// <summary><c>tape cat</c> with stderr on a terminal (script(1) gives it one) shows its progress there, and stdout
+    /// holds the same bytes as without a terminal.</summary>
+    static void AssertProgressOnTerminalOnly(string tape, long file, string plainCopy, string copy)
+    {
+        Requires.Tool("script");
+        string terminal = Tool.Run("env", "-u", "OFFHOST_NO_PROGRESS", "TERM=xterm", "script", "-qec",
+            $"{Cli.Command} tape cat '{tape}' --file {file} > '{copy}'", "/dev/null");
+        Assert.Contains($"Reading tape file {file}", terminal, StringComparison.Ordinal);
+        Assert.True(File.ReadAllBytes(plainCopy).AsSpan().SequenceEqual(File.ReadAllBytes(copy)), "tape cat on a terminal wrote other bytes");
+    }
+
     static void AssertSameImage(string expected, string actual)
     {
         var r = Tool.TryRun("cmp", [expected, actual]);
@@ -95,6 +106,7 @@ public class BackupImageTests
         NewTape(tape);
         long file = BackupImage(image, tape);
         ExtractWithTar(tape, file, s["a.tar"], s["out"]);
+        AssertProgressOnTerminalOnly(tape, file, s["a.tar"], s["b.tar"]);
         using (var m = Ext4VolumeBuilder.Mount(image, s["ro"], readOnly: true))
         {
             int compared = TreeCompare.AssertSame(m.Path, s["out"], new TreeCompare.Options
