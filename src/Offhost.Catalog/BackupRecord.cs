@@ -7,6 +7,9 @@ public sealed record BackupRecord
     public required string Id { get; init; }
     public required IReadOnlyList<BackupSource> Sources { get; init; }
     public required BackupStatus Status { get; init; }
+
+    /// <summary><see cref="Status"/> as users see it: running, good, failed or incomplete.</summary>
+    public string StatusName => Status.ToString().ToLowerInvariant();
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 

@@ -137,7 +137,7 @@ public sealed class CatalogFileWriter : IDisposable
 
     void EnsureTransaction()
     {
-        if (_inTransaction > 0 || _catalog.InWriterTransaction) return;
+        if (_catalog.InWriterTransaction) return;
         var tx = _catalog.BeginWriterTransaction();
         foreach (var c in new[] { _insertFile, _insertStream, _maxId, _setLinks, _streamCount }) c.Transaction = tx;
         // Ids are assigned here rather than read back per row: the write transaction (BEGIN IMMEDIATE) keeps

@@ -24,7 +24,7 @@ internal static class BackupsCommand
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(backups.Select(b => new BackupListJson(
-                b.Id, b.Status.ToString().ToLowerInvariant(), b.StartedAt, b.FinishedAt, b.FrozenImageAt, b.SnapshotProvider,
+                b.Id, b.StatusName, b.StartedAt, b.FinishedAt, b.FrozenImageAt, b.SnapshotProvider,
                 b.Sources.Select(s => new BackupSourceJson(s.Path, s.FileSystem, s.FileSet)),
                 b.Files, b.Bytes,
                 catalog.TapeFilesOf(b.Id).Select(t => new BackupTapeFileJson(t.MediaLabel, t.FileNumber, t.Kind.ToString().ToLowerInvariant(), t.Bytes)),
@@ -43,7 +43,7 @@ internal static class BackupsCommand
             string tape = archive is null ? "-" : $"{archive.MediaLabel}:{archive.FileNumber}";
             string sources = string.Join(", ", b.Sources.Select(s => $"{s.Path} ({s.FileSystem}{(s.FileSet switch { null => "", [] => ", a file set", var set => ", files " + string.Join(" ", set) })})"));
             string verified = b.VerifyOk switch { true => " verified", false => " VERIFY FAILED", null => "" };
-            Console.WriteLine($"{b.Id,-26} {b.Status.ToString().ToLowerInvariant() + verified,-10} {(b.FrozenImageAt ?? b.StartedAt):yyyy-MM-dd HH:mm:ss} {b.Files,9:N0} {Units.Bytes(b.Bytes),10}  {tape,-14} {sources}");
+            Console.WriteLine($"{b.Id,-26} {b.StatusName + verified,-10} {(b.FrozenImageAt ?? b.StartedAt):yyyy-MM-dd HH:mm:ss} {b.Files,9:N0} {Units.Bytes(b.Bytes),10}  {tape,-14} {sources}");
             if (b.Error is { } error) Console.WriteLine($"{"",26} {error}");
             if (b.RemapDetails is { } remap) Console.WriteLine($"{"",26} remapped: {remap}");
         }

@@ -27,8 +27,7 @@ internal static class CommonOptions
     public static void WarnIfNotGood(Offhost.Catalog.BackupRecord backup)
     {
         if (backup.Status == Offhost.Catalog.BackupStatus.Good) return;
-        string status = backup.Status.ToString().ToLowerInvariant();
-        Console.Error.WriteLine($"offhost: warning: backup {backup.Id} is {status}{(backup.Error is { } e ? $" ({e})" : "")}; " +
+        Console.Error.WriteLine($"offhost: warning: backup {backup.Id} is {backup.StatusName}{(backup.Error is { } e ? $" ({e})" : "")}; " +
             "using what its catalog and tape hold, each file checked against its checksum");
     }
 

@@ -125,11 +125,15 @@ internal static class BlockReadPipeline
         foreach (var c in Chunks(large, chunkBytes)) yield return c;
     }
 
+    /// <summary>The whole blocks that hold device bytes [<paramref name="offsetBytes"/>, + <paramref name="lengthBytes"/>):
+    /// the byte offsets of their start and end.</summary>
+    static (long StartBytes, long EndBytes) WholeBlocks(long offsetBytes, long lengthBytes, int blockBytes) =>
+        (offsetBytes / blockBytes * blockBytes, (offsetBytes + lengthBytes + blockBytes - 1) / blockBytes * blockBytes);
+
     /// <summary>Buffer bytes a piece takes when it is read on its own: its whole blocks, placed at an aligned buffer offset.</summary>
     static long PlacedBytes(ReadPiece p)
     {
-        int bs = p.Device.BlockSizeBytes;
-        long a = p.OffsetBytes / bs * bs, b = (p.OffsetBytes + p.LengthBytes + bs - 1) / bs * bs;
+        var (a, b) = WholeBlocks(p.OffsetBytes, p.LengthBytes, p.Device.BlockSizeBytes);
         return AlignUp(b - a, MemoryAlignmentBytes);
     }
 
@@ -155,7 +159,7 @@ internal static class BlockReadPipeline
         foreach (int i in order)
         {
             var p = window[i];
-            long a = p.OffsetBytes / bs * bs, b = (p.OffsetBytes + p.LengthBytes + bs - 1) / bs * bs;
+            var (a, b) = WholeBlocks(p.OffsetBytes, p.LengthBytes, bs);
             if (spans.Count > 0 && a <= spans[^1].End + maxGapBytes)
             {
                 var last = spans[^1];
@@ -287,9 +291,7 @@ internal static class BlockReadPipeline
     static (Lba Lba, Memory<byte> Memory, int Skip) Aligned(ReadChunk chunk, ReadBuffer buffer)
     {
         int bs = chunk.Device.BlockSizeBytes;
-        long alignedStart = chunk.OffsetBytes - chunk.OffsetBytes % bs;
-        long end = chunk.OffsetBytes + chunk.LengthBytes;
-        long alignedEnd = (end + bs - 1) / bs * bs;
+        var (alignedStart, alignedEnd) = WholeBlocks(chunk.OffsetBytes, chunk.LengthBytes, bs);
         return (new Lba(alignedStart / bs), buffer.Memory[..(int)(alignedEnd - alignedStart)], (int)(chunk.OffsetBytes - alignedStart));
     }
 
@@ -346,7 +348,7 @@ internal static class BlockReadPipeline
     static (Lba Lba, int BufferOffsetBytes, int LengthBytes) PieceRead(IBlockDevice device, GatherRead read, GatherPiece piece)
     {
         int bs = device.BlockSizeBytes;
-        long a = piece.OffsetBytes / bs * bs, b = (piece.OffsetBytes + piece.LengthBytes + bs - 1) / bs * bs;
+        var (a, b) = WholeBlocks(piece.OffsetBytes, piece.LengthBytes, bs);
         return (new Lba(a / bs), read.BufferOffsetBytes + (int)(a - read.OffsetBytes), (int)(b - a));
     }
 

@@ -163,19 +163,22 @@ public static class BackupCatalogue
         public void Dispose() => writer.Dispose();
     }
 
+    /// <summary>The archive member names of a map entry on <paramref name="volume"/>: its path, then its other names.</summary>
+    static string[] MemberNames(MapEntry e, int volume, int volumes)
+    {
+        var names = new string[1 + e.Links.Count];
+        names[0] = CatalogRestoreIndex.MemberName(e.Path, volume, volumes);
+        for (int i = 0; i < e.Links.Count; i++) names[i + 1] = CatalogRestoreIndex.MemberName(e.Links[i], volume, volumes);
+        return names;
+    }
+
     /// <summary>The entry a member was planned from, when the caller has it: taken only by a member of its own name.</summary>
     sealed class LiveLookup(int volumes) : IMapLookup
     {
         public MapEntry? Current { get; set; }
 
-        public MapEntry? Take(string member, int volume)
-        {
-            if (Current is not { } e) return null;
-            if (CatalogRestoreIndex.MemberName(e.Path, volume, volumes) == member) return e;
-            foreach (var link in e.Links)
-                if (CatalogRestoreIndex.MemberName(link, volume, volumes) == member) return e;
-            return null;
-        }
+        public MapEntry? Take(string member, int volume) =>
+            Current is { } e && MemberNames(e, volume, volumes).Contains(member) ? e : null;
 
         public void Skip(string member) { }
     }
@@ -280,19 +283,20 @@ public static class BackupCatalogue
         {
             if (passed.Remove(member, out var found))
             {
-                Forget(found, volume, member);
+                Forget(found, MemberNames(found, volume, volumes), member);
                 return found;
             }
             if (volume < 1 || volume > sources.Length || sources[volume - 1] is not { } source) return null;
             while (source.MoveNext())
             {
                 var e = source.Current;
-                if (Names(e, volume).Contains(member))
+                var names = MemberNames(e, volume, volumes);
+                if (names.Contains(member))
                 {
-                    Forget(e, volume, member);
+                    Forget(e, names, member);
                     return e;
                 }
-                foreach (string name in Names(e, volume)) passed.TryAdd(name, e);
+                foreach (string name in names) passed.TryAdd(name, e);
             }
             source.Dispose();
             sources[volume - 1] = null;
@@ -308,16 +312,10 @@ public static class BackupCatalogue
             Take(member, volume);
         }
 
-        IEnumerable<string> Names(MapEntry e, int volume)
-        {
-            yield return CatalogRestoreIndex.MemberName(e.Path, volume, volumes);
-            foreach (var link in e.Links) yield return CatalogRestoreIndex.MemberName(link, volume, volumes);
-        }
-
         /// <summary>Drops the other names of a taken entry from the look-aside table and remembers them for <see cref="Skip"/>.</summary>
-        void Forget(MapEntry e, int volume, string takenAs)
+        void Forget(MapEntry e, string[] names, string takenAs)
         {
-            foreach (string name in Names(e, volume))
+            foreach (string name in names)
             {
                 if (name == takenAs) continue;
                 if (passed.TryGetValue(name, out var p) && ReferenceEquals(p, e)) passed.Remove(name);

@@ -289,25 +289,30 @@ public static class BackupImageJob
 
         public void StreamDone(Tracked t)
         {
-            lock (gate) t.PendingStreams--;
-            Release();
+            lock (gate)
+            {
+                t.PendingStreams--;
+                ReportCompleted();
+            }
         }
 
         public void Registered(Tracked t, TapeIndexEntry entry)
         {
-            lock (gate) t.Entry = entry;
-            Release();
+            lock (gate)
+            {
+                t.Entry = entry;
+                ReportCompleted();
+            }
         }
 
-        void Release()
+        /// <summary>Reports the completed members at the head of the order; called under the lock, so they go out in
+        /// order whichever thread completes them.</summary>
+        void ReportCompleted()
         {
-            lock (gate)                                      // reported under the lock: in order, whichever thread completes
+            while (order.TryPeek(out var next) && next.PendingStreams == 0 && next.Entry is { } entry)
             {
-                while (order.TryPeek(out var next) && next.PendingStreams == 0 && next.Entry is { } entry)
-                {
-                    order.Dequeue();
-                    report(entry, next.Source);
-                }
+                order.Dequeue();
+                report(entry, next.Source);
             }
         }
     }

@@ -15,7 +15,6 @@ public static class TapeFileReader
     /// <see cref="TapePosition.RecordInFile"/> of the file.</summary>
     public static async Task<long> ReadAsync(IStreamDevice tape, TapePosition from, Func<ReadOnlyMemory<byte>, bool> sink, CancellationToken cancellationToken)
     {
-        long fileNumber = from.FileNumber;
         await tape.LocateAsync(from, cancellationToken);
         var buffer = new byte[tape.MaxRecordBytes];
         long total = 0;
@@ -24,7 +23,7 @@ public static class TapeFileReader
             var r = await tape.ReadRecordAsync(buffer, cancellationToken);
             if (r.Kind != TapeReadKind.Record) return total;
             if (r.LengthBytes > buffer.Length)
-                throw new IOException($"tape file {fileNumber}: record of {r.LengthBytes} bytes exceeds the largest record the device reads ({buffer.Length})");
+                throw new IOException($"tape file {from.FileNumber}: record of {r.LengthBytes} bytes exceeds the largest record the device reads ({buffer.Length})");
             total += r.LengthBytes;
             if (!sink(buffer.AsMemory(0, r.LengthBytes))) return total;
         }
